@@ -1,0 +1,110 @@
+#!/bin/sh
+# Installs everything berth needs on a Debian bookworm machine, builds it, puts
+# `berth` and `berthd` on PATH and makes the busybox:latest image.
+# Run as root. Safe to run again: every step either checks first or repeats harmlessly.
+set -eu
+
+repo=$(cd "$(dirname "$0")" && pwd -P)
+cd "$repo"
+
+say() { printf 'install: %s\n' "$*"; }
+die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (berthd mounts filesystems and creates namespaces)"
+[ -r /etc/debian_version ] || die "this script is for Debian (bookworm); install the packages listed in it by hand elsewhere"
+
+export DEBIAN_FRONTEND=noninteractive
+apt_install() { apt-get install -y -q --no-install-recommends "$@"; }
+
+# The OCI runtimes and monitor, the network stack, busybox for base images, and the
+# small tools the engine and scripts call (ip, mount, setfattr, file, tar).
+packages="crun runc conmon busybox-static iproute2 iptables netavark aardvark-dns \
+attr file tar ca-certificates util-linux mount"
+
+say "apt-get update"
+apt-get update -q >/dev/null
+say "installing Debian packages: $packages"
+# shellcheck disable=SC2086
+apt_install $packages >/dev/null
+
+# Node.js: the machines this runs on come with Node 20; Debian bookworm's own is 18,
+# which lacks the test runner options and APIs berth uses.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  say "node or npm missing: installing Debian's nodejs and npm"
+  apt_install nodejs npm >/dev/null
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "berth needs Node.js 20 or newer, found $(node --version); install Node 20 and run this again"
+
+# The interop tests drive berthd with the stock docker CLI. Debian bookworm has no
+# CLI-only package (docker-cli appears only in later releases), so the CLI comes from
+# docker.io, which also ships dockerd. Its maintainer script starts dockerd through
+# invoke-rc.d; a policy-rc.d that answers 101 (action forbidden) keeps it from doing
+# so, and is put back as it was afterwards.
+if command -v docker >/dev/null 2>&1; then
+  say "docker CLI present: $(command -v docker)"
+else
+  say "installing the docker CLI (Debian's docker.io, without starting dockerd)"
+  policy=/usr/sbin/policy-rc.d
+  saved=
+  if [ -e "$policy" ]; then saved=$policy.berth-saved; mv "$policy" "$saved"; fi
+  restore_policy() {
+    rm -f "$policy"
+    if [ -n "$saved" ] && [ -e "$saved" ]; then mv "$saved" "$policy"; fi
+  }
+  trap restore_policy EXIT
+  trap 'restore_policy; exit 130' INT TERM
+  printf '#!/bin/sh\n# installed by berth install.sh while docker.io is configured\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  dockerd_before=$(pidof dockerd || true)
+  apt_install docker.io >/dev/null
+  restore_policy
+  trap - EXIT INT TERM
+  # Belt and braces: no dockerd may be left running because of this script.
+  dockerd_after=$(pidof dockerd || true)
+  if [ -n "$dockerd_after" ] && [ -z "$dockerd_before" ]; then
+    say "stopping the dockerd the package started (pid $dockerd_after)"
+    for pid in $dockerd_after; do kill "$pid" || true; done
+  fi
+  # Nor enabled at boot: the package registers its init script and systemd units.
+  update-rc.d docker disable >/dev/null 2>&1 || true
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true
+  fi
+  command -v docker >/dev/null 2>&1 || die "docker.io installed but no docker on PATH"
+  say "docker CLI: $(docker --version)"
+fi
+
+if [ -f package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "npm install (no package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+say "npm run build"
+npm run build --silent
+
+for bin in berth berthd; do
+  [ -x "dist/$bin.js" ] || die "dist/$bin.js was not built"
+  ln -sfn "$repo/dist/$bin.js" "/usr/local/bin/$bin"
+done
+say "linked /usr/local/bin/berth and /usr/local/bin/berthd to $repo/dist/"
+
+# busybox:latest, made offline from busybox-static. berth starts berthd on the
+# default socket when none answers there; the daemon then keeps running.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+say "building the busybox rootfs"
+sh scripts/make-busybox-rootfs.sh "$work/busybox.tar"
+say "importing busybox:latest"
+# The output goes to a file: an auto-started daemon must not hold this script's
+# stdout open (a CI runner would wait for it to close).
+if ! /usr/local/bin/berth import --change 'CMD ["sh"]' "$work/busybox.tar" busybox:latest \
+    </dev/null >"$work/import.log" 2>&1; then
+  cat "$work/import.log" >&2
+  die "berth import failed"
+fi
+say "busybox:latest $(tail -n 1 "$work/import.log")"
+say "done: try 'berth run --rm busybox echo hello'"

@@ -1,0 +1,145 @@
+import { readFile, rm, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createApiServer, ENGINE_VERSION, API_VERSION } from '../api/index.js';
+import { Engine } from '../engine/index.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { log, setLogLevel } from '../util/log.js';
+import { messageOf } from '../util/errors.js';
+
+interface DaemonFlags {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string;
+  logLevel: string;
+  defaultRuntime?: string;
+}
+
+const USAGE = `Usage:	berthd [OPTIONS]
+
+A Docker-compatible container engine daemon
+
+Options:
+      --data-root string        Root directory of persistent state (default "/var/lib/berth")
+      --default-runtime string  Default OCI runtime for containers (default "crun")
+  -D, --debug                   Enable debug mode
+      --exec-root string        Root directory for execution state files (default "/run/berth")
+  -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+  -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+  -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
+  -v, --version                 Print version information and quit
+`;
+
+function parseFlags(argv: string[]): DaemonFlags {
+  const flags: DaemonFlags = {
+    hosts: [],
+    dataRoot: process.env.BERTH_ROOT || '/var/lib/berth',
+    execRoot: '/run/berth',
+    pidfile: '',
+    logLevel: 'info',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (arg.startsWith('--') && eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) fatalUsage(`flag needs an argument: ${name}`);
+      return v;
+    };
+    switch (name) {
+      case '-H': case '--host': flags.hosts.push(value()); break;
+      case '--data-root': case '-g': case '--graph': flags.dataRoot = value(); break;
+      case '--exec-root': flags.execRoot = value(); break;
+      case '-p': case '--pidfile': flags.pidfile = value(); break;
+      case '-l': case '--log-level': flags.logLevel = value(); break;
+      case '-D': case '--debug': flags.logLevel = 'debug'; break;
+      case '--default-runtime': flags.defaultRuntime = value(); break;
+      case '-v': case '--version':
+        process.stdout.write(`berthd version ${ENGINE_VERSION}, API ${API_VERSION}\n`);
+        process.exit(0);
+        break;
+      case '-h': case '--help':
+        process.stdout.write(USAGE);
+        process.exit(0);
+        break;
+      default:
+        fatalUsage(arg.startsWith('-') ? `unknown flag: ${name}` : `berthd takes no arguments, got "${arg}"`);
+    }
+  }
+  if (flags.hosts.length === 0) flags.hosts.push(`unix://${flags.execRoot}/berth.sock`);
+  if (!flags.pidfile) flags.pidfile = `${flags.execRoot}/berthd.pid`;
+  return flags;
+}
+
+function fatalUsage(message: string): never {
+  process.stderr.write(`berthd: ${message}\nSee 'berthd --help'.\n`);
+  process.exit(125);
+}
+
+/** Refuses to start when another live daemon holds the pidfile. */
+async function claimPidfile(path: string): Promise<void> {
+  const old = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (old > 0 && old !== process.pid) {
+    let alive = false;
+    try {
+      process.kill(old, 0);
+      const cmdline = await readFile(`/proc/${old}/cmdline`, 'utf8').catch(() => '');
+      alive = cmdline.includes('berthd');
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new Error(`pid file found, ensure berthd is not running or delete ${path} (process ${old} is still running)`);
+  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, `${process.pid}\n`);
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  setLogLevel(flags.logLevel);
+  if (process.getuid?.() !== 0) throw new Error('berthd needs to be started with root privileges');
+  await claimPidfile(flags.pidfile);
+  const engine = await Engine.open({
+    dataRoot: flags.dataRoot,
+    execRoot: flags.execRoot,
+    defaultRuntime: flags.defaultRuntime,
+    logLevel: flags.logLevel,
+  });
+  const api = createApiServer(engine);
+  const sockets: string[] = [];
+  for (const host of flags.hosts) {
+    if (host.startsWith('unix://') || host.startsWith('/')) {
+      const path = host.replace(/^unix:\/\//, '');
+      await mkdir(dirname(path), { recursive: true });
+      await api.listenUnix(path);
+      sockets.push(path);
+    } else if (host.startsWith('tcp://')) {
+      const u = new URL(host);
+      await api.listenTcp(u.hostname, Number(u.port || 2375));
+      log.warn('API listening on TCP without TLS: anyone who can reach it has root on this host', { host });
+    } else {
+      throw new Error(`invalid host: ${host} (use unix:///path or tcp://host:port)`);
+    }
+  }
+  log.info('berthd started', { version: ENGINE_VERSION, dataRoot: flags.dataRoot, hosts: flags.hosts.join(',') });
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down; containers keep running', { signal });
+    await api.close().catch(() => undefined);
+    engine.close();
+    for (const s of sockets) await rm(s, { force: true });
+    await rm(flags.pidfile, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  log.error(`berthd failed to start: ${messageOf(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import type { CommandEnv } from '../command.js';
+import { println } from '../command.js';
+import { demuxStream, type DockerClient } from '../../client/index.js';
+
+/**
+ * Docker's attached-run sequence: attach to the output, register the wait,
+ * then start; stream the output until the container closes it, forwarding
+ * SIGINT/SIGTERM to the container; return the container's exit code.
+ */
+export async function attachAndWait(
+  client: DockerClient,
+  env: CommandEnv,
+  id: string,
+  tty: boolean,
+  start: () => Promise<void>,
+  o: { condition?: string; stdout?: boolean; stderr?: boolean } = {},
+): Promise<number> {
+  const attach = await client.containerAttach(id, { stream: true, stdout: o.stdout ?? true, stderr: o.stderr ?? true });
+  const waited = await client.containerWait(id, o.condition ?? 'next-exit');
+  const output = pipeOutput(attach, env, tty);
+  try {
+    await start();
+  } catch (err) {
+    attach.destroy();
+    throw err;
+  }
+  const forward = (signal: NodeJS.Signals) => void client.containerKill(id, signal).catch(() => undefined);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  try {
+    await output;
+    const result = await waited.result;
+    if (result.Error?.Message) println(env.io.err, `berth: ${result.Error.Message}`);
+    return result.StatusCode;
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
+}
+
+/** Copies the attach stream to our stdout/stderr; settles when the daemon closes it. */
+async function pipeOutput(stream: Readable, env: CommandEnv, tty: boolean): Promise<void> {
+  const write = (to: NodeJS.WritableStream) => (b: Buffer) => void to.write(b);
+  try {
+    if (tty) {
+      for await (const chunk of stream) write(env.io.out)(chunk as Buffer);
+    } else {
+      await demuxStream(stream, write(env.io.out), write(env.io.err));
+    }
+  } catch {
+    // A connection cut mid-stream ends the output; the wait result still decides the exit code.
+  }
+}

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import type { FlagSpec, ParsedFlags } from '../flags.js';
+import { UsageError } from '../flags.js';
+import type { ContainerCreateBody, HostConfig } from '../../spec/docker-container.js';
+
+/** The flags `run` and `create` share, with docker's names and help texts. */
+export const CREATE_FLAGS: FlagSpec[] = [
+  { name: 'add-host', type: 'stringArray', description: 'Add a custom host-to-IP mapping (host:ip)' },
+  { name: 'attach', short: 'a', type: 'stringArray', description: 'Attach to STDIN, STDOUT or STDERR' },
+  { name: 'cap-add', type: 'stringArray', description: 'Add Linux capabilities' },
+  { name: 'cap-drop', type: 'stringArray', description: 'Drop Linux capabilities' },
+  { name: 'cidfile', description: 'Write the container ID to the file' },
+  { name: 'cpu-period', type: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { name: 'cpu-quota', type: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+  { name: 'cpu-shares', short: 'c', type: 'int', description: 'CPU shares (relative weight)' },
+  { name: 'cpus', description: 'Number of CPUs', valueName: 'decimal' },
+  { name: 'cpuset-cpus', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { name: 'domainname', description: 'Container NIS domain name' },
+  { name: 'entrypoint', description: 'Overwrite the default ENTRYPOINT of the image' },
+  { name: 'env', short: 'e', type: 'stringArray', description: 'Set environment variables' },
+  { name: 'env-file', type: 'stringArray', description: 'Read in a file of environment variables' },
+  { name: 'group-add', type: 'stringArray', description: 'Add additional groups to join' },
+  { name: 'hostname', short: 'h', description: 'Container host name' },
+  { name: 'init', type: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
+  { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+  { name: 'label', short: 'l', type: 'stringArray', description: 'Set meta data on a container' },
+  { name: 'label-file', type: 'stringArray', description: 'Read in a line delimited file of labels' },
+  { name: 'memory', short: 'm', description: 'Memory limit', valueName: 'bytes' },
+  { name: 'memory-swap', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", valueName: 'bytes' },
+  { name: 'name', description: 'Assign a name to the container' },
+  { name: 'network', description: 'Connect a container to a network', valueName: 'network' },
+  { name: 'net', description: 'Connect a container to a network', hidden: true },
+  { name: 'pids-limit', type: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+  { name: 'platform', description: 'Set platform if server is multi-platform capable' },
+  { name: 'privileged', type: 'bool', description: 'Give extended privileges to this container' },
+  { name: 'pull', default: 'missing', description: 'Pull image before running ("always", "missing", "never")' },
+  { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress the pull output' },
+  { name: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
+  { name: 'restart', default: 'no', description: 'Restart policy to apply when a container exits' },
+  { name: 'rm', type: 'bool', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  { name: 'runtime', description: 'Runtime to use for this container' },
+  { name: 'shm-size', description: 'Size of /dev/shm', valueName: 'bytes' },
+  { name: 'stop-signal', description: 'Signal to stop the container' },
+  { name: 'stop-timeout', type: 'int', description: 'Timeout (in seconds) to stop a container' },
+  { name: 'sysctl', type: 'stringArray', description: 'Sysctl options', valueName: 'map' },
+  { name: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+  { name: 'user', short: 'u', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { name: 'workdir', short: 'w', description: 'Working directory inside the container' },
+  { name: 'publish', short: 'p', type: 'stringArray', description: "Publish a container's port(s) to the host" },
+  { name: 'volume', short: 'v', type: 'stringArray', description: 'Bind mount a volume' },
+  { name: 'mount', type: 'stringArray', description: 'Attach a filesystem mount to the container', valueName: 'mount' },
+];
+
+/** docker's RAMInBytes: "512m", "1g", "1024" (binary units). */
+export function parseBytes(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmgtp]?)i?b?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`invalid argument "${text}" for "--${flag}" flag: invalid size: '${text}'`);
+  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+  return Math.floor(Number(m[1]) * mult[m[2].toLowerCase()]);
+}
+
+function readEnvFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    out.push(...expandEnv([line]));
+  }
+  return out;
+}
+
+/** `-e NAME` without a value takes NAME from the client's environment, or is dropped. */
+function expandEnv(entries: string[]): string[] {
+  return entries.flatMap((e) => {
+    if (e.includes('=')) return [e];
+    const v = process.env[e];
+    return v === undefined ? [] : [`${e}=${v}`];
+  });
+}
+
+function parseLabels(entries: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const e of entries) {
+    const i = e.indexOf('=');
+    if (i === 0) throw new UsageError(`invalid label format: ${e}`);
+    if (i < 0) labels[e] = '';
+    else labels[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return labels;
+}
+
+function parseRestart(text: string): NonNullable<HostConfig['RestartPolicy']> {
+  const [name, count] = text.split(':');
+  if (!['no', 'always', 'unless-stopped', 'on-failure', ''].includes(name)) {
+    throw new UsageError(`invalid restart policy format: ${text}`);
+  }
+  if (count !== undefined && name !== 'on-failure') throw new UsageError(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
+  return { Name: (name || 'no') as 'no', MaximumRetryCount: count ? Number(count) : 0 };
+}
+
+/** Turns run/create flags and positionals (IMAGE [COMMAND] [ARG...]) into the API body. */
+export function buildCreateBody(flags: ParsedFlags, detached = false): { body: ContainerCreateBody; name?: string; platform?: string } {
+  const [image, ...cmd] = flags.positionals;
+  const labels = parseLabels([...flags.array('label-file').flatMap(readLabelFile), ...flags.array('label')]);
+  const env = [...flags.array('env-file').flatMap(readEnvFile), ...expandEnv(flags.array('env'))];
+  const attach = flags.array('attach').map((s) => s.toLowerCase());
+  const interactive = flags.bool('interactive');
+  const hostConfig: HostConfig = {
+    AutoRemove: flags.bool('rm'),
+    NetworkMode: flags.string('network') || flags.string('net') || 'default',
+    Runtime: flags.string('runtime') || undefined,
+    RestartPolicy: parseRestart(flags.string('restart')),
+    Privileged: flags.bool('privileged'),
+    ReadonlyRootfs: flags.bool('read-only'),
+    CapAdd: flags.array('cap-add'),
+    CapDrop: flags.array('cap-drop'),
+    ExtraHosts: flags.array('add-host'),
+    GroupAdd: flags.array('group-add'),
+    Init: flags.bool('init') || undefined,
+    PidsLimit: flags.changed('pids-limit') ? flags.int('pids-limit') : undefined,
+    CpuShares: flags.int('cpu-shares') || undefined,
+    CpuPeriod: flags.int('cpu-period') || undefined,
+    CpuQuota: flags.int('cpu-quota') || undefined,
+    CpusetCpus: flags.string('cpuset-cpus') || undefined,
+    Binds: flags.array('volume'),
+    Sysctls: Object.fromEntries(flags.array('sysctl').map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
+  };
+  if (flags.string('memory')) hostConfig.Memory = parseBytes('memory', flags.string('memory'));
+  if (flags.string('memory-swap')) hostConfig.MemorySwap = flags.string('memory-swap') === '-1' ? -1 : parseBytes('memory-swap', flags.string('memory-swap'));
+  if (flags.string('shm-size')) hostConfig.ShmSize = parseBytes('shm-size', flags.string('shm-size'));
+  if (flags.string('cpus')) {
+    const cpus = Number(flags.string('cpus'));
+    if (!Number.isFinite(cpus) || cpus < 0) throw new UsageError(`invalid argument "${flags.string('cpus')}" for "--cpus" flag: failed to parse ${flags.string('cpus')} as a rational number`);
+    hostConfig.NanoCpus = Math.round(cpus * 1e9);
+  }
+  const publish = flags.array('publish');
+  if (publish.length > 0) {
+    hostConfig.PortBindings = {};
+    for (const p of publish) {
+      const m = /^(?:(?:([\d.]+):)?(\d*):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(p);
+      if (!m) throw new UsageError(`invalid argument "${p}" for "-p, --publish" flag: invalid port specification`);
+      hostConfig.PortBindings[`${m[3]}/${m[4] ?? 'tcp'}`] = [{ HostIp: m[1] ?? '', HostPort: m[2] ?? '' }];
+    }
+  }
+  if (flags.array('mount').length) hostConfig.Mounts = flags.array('mount').map((m) => ({ Spec: m }));
+  const body: ContainerCreateBody = {
+    Image: image,
+    Cmd: cmd.length ? cmd : undefined,
+    Env: env,
+    Labels: labels,
+    Hostname: flags.string('hostname') || undefined,
+    Domainname: flags.string('domainname') || undefined,
+    User: flags.string('user') || undefined,
+    WorkingDir: flags.string('workdir') || undefined,
+    Tty: flags.bool('tty'),
+    OpenStdin: interactive,
+    StdinOnce: interactive && !detached,
+    AttachStdin: !detached && (interactive || attach.includes('stdin')),
+    AttachStdout: !detached && (attach.length === 0 || attach.includes('stdout')),
+    AttachStderr: !detached && (attach.length === 0 || attach.includes('stderr')),
+    StopSignal: flags.string('stop-signal') || undefined,
+    StopTimeout: flags.changed('stop-timeout') ? flags.int('stop-timeout') : undefined,
+    HostConfig: hostConfig,
+  };
+  if (flags.changed('entrypoint')) body.Entrypoint = flags.string('entrypoint') === '' ? [''] : [flags.string('entrypoint')];
+  return { body, name: flags.string('name') || undefined, platform: flags.string('platform') || undefined };
+}
+
+function readLabelFile(path: string): string[] {
+  return readEnvFile(path);
+}

@@ -1,0 +1,56 @@
+import type { Command } from '../command.js';
+import { println } from '../command.js';
+import { ClientError } from '../../client/index.js';
+import type { DockerClient } from '../../client/index.js';
+import { renderTemplate } from '../output.js';
+
+type Kind = 'container' | 'image';
+
+async function fetchOne(client: DockerClient, name: string, kind: Kind | undefined): Promise<unknown> {
+  const order: Kind[] = kind ? [kind] : ['container', 'image'];
+  for (const k of order) {
+    try {
+      return k === 'container' ? await client.containerInspect(name) : await client.imageInspect(name);
+    } catch (err) {
+      if (!(err instanceof ClientError) || err.status !== 404) throw err;
+    }
+  }
+  throw new ClientError(404, kind === 'image' ? `No such image: ${name}` : kind === 'container' ? `No such container: ${name}` : `No such object: ${name}`);
+}
+
+/** docker inspect: a JSON array (4-space indent), or one --format line per object. */
+export function inspectCommand(kind: Kind | undefined, name: string, usage: string): Command {
+  return {
+    name,
+    usage,
+    description: kind ? `Display detailed information on one or more ${kind}s` : 'Return low-level information on Docker objects',
+    minArgs: 1,
+    flags: [
+      { name: 'format', short: 'f', description: 'Format output using a custom template' },
+      { name: 'size', short: 's', type: 'bool', description: 'Display total file sizes' },
+      ...(kind ? [] : [{ name: 'type', description: 'Only inspect objects of the given type' }]),
+    ],
+    async run(flags, env) {
+      const client = await env.client();
+      const type = kind ?? ((flags.string('type') || undefined) as Kind | undefined);
+      const found: unknown[] = [];
+      let failed = false;
+      for (const n of flags.positionals) {
+        try {
+          found.push(await fetchOne(client, n, type));
+        } catch (err) {
+          if (!(err instanceof ClientError)) throw err;
+          failed = true;
+          println(env.io.err, `Error: ${err.message}`);
+        }
+      }
+      const format = flags.string('format');
+      if (format) {
+        for (const obj of found) println(env.io.out, renderTemplate(format, obj));
+      } else {
+        println(env.io.out, JSON.stringify(found, null, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`));
+      }
+      return failed ? 1 : 0;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export const DEFAULT_SOCKET = '/run/berth/berth.sock';
+const DAEMON_LOG = '/var/log/berthd.log';
+const START_TIMEOUT_MS = 20_000;
+
+/** The berthd script that sits beside this CLI (dist/berthd.js), else berthd on PATH. */
+function daemonCommand(): { file: string; args: string[] } {
+  try {
+    const self = realpathSync(process.argv[1] ?? '');
+    const sibling = join(dirname(self), 'berthd.js');
+    if (existsSync(sibling)) return { file: process.execPath, args: [sibling] };
+  } catch {
+    // fall through to PATH
+  }
+  return { file: 'berthd', args: [] };
+}
+
+/**
+ * Starts berthd in the background (detached, its output in /var/log/berthd.log)
+ * and waits until `isUp` reports that it answers. Only used for the default
+ * socket: an explicit -H or DOCKER_HOST means the user runs their own daemon.
+ */
+export async function startDaemon(isUp: () => Promise<boolean>, err: NodeJS.WritableStream): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new Error(`no berth daemon answers at unix://${DEFAULT_SOCKET}, and only root can start one: run \`sudo berthd\` or \`sudo berth ...\``);
+  }
+  mkdirSync(dirname(DAEMON_LOG), { recursive: true });
+  const logFd = openSync(DAEMON_LOG, 'a');
+  const { file, args } = daemonCommand();
+  const child = spawn(file, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  let exitCode: number | null = null;
+  child.on('exit', (code) => {
+    exitCode = code ?? 1;
+  });
+  child.on('error', () => {
+    exitCode = 127;
+  });
+  child.unref();
+  let deadline = Date.now() + START_TIMEOUT_MS;
+  let delay = 5;
+  let sawExit = false;
+  while (Date.now() < deadline) {
+    if (await isUp()) return;
+    if (exitCode !== null && !sawExit) {
+      // Ours failed; another berth may have started one at the same moment.
+      sawExit = true;
+      deadline = Math.min(deadline, Date.now() + 3000);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+  void err;
+  throw new Error(`berthd did not start (see ${DAEMON_LOG})`);
+}

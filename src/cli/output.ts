@@ -1,0 +1,70 @@
+import type { Io } from './command.js';
+import { formatRows, parseTemplate, prepareFormat } from './template.js';
+import { UsageError } from './flags.js';
+
+export interface RowsOutput {
+  format: string;
+  quiet: boolean;
+  quietField: string;
+  /** The command's default, "table {{.ID}}\t..." */
+  defaultTable: string;
+  /** Column titles by field name, for the header row of table formats. */
+  header: Record<string, string>;
+  rows: Array<Record<string, unknown>>;
+}
+
+/**
+ * Prints list rows as docker does: `-q` prints only IDs; no format or
+ * `table` prints the default table; `table TEMPLATE` prints a header then
+ * aligned rows; `json` prints one JSON object per line; any other template
+ * prints one line per row.
+ */
+export function printRows(io: Io, o: RowsOutput): void {
+  if (o.quiet) {
+    for (const r of o.rows) io.out.write(`${String(r[o.quietField])}\n`);
+    return;
+  }
+  const format = o.format === 'json' ? '{{json .}}' : o.format;
+  io.out.write(formatRows(format, o.rows, { header: o.header, tableFormat: o.defaultTable }));
+}
+
+/** One object through a --format template (inspect). */
+export function renderTemplate(format: string, data: unknown): string {
+  const { source } = prepareFormat(format);
+  return parseTemplate(source).execute(data);
+}
+
+/** `--filter a=b --filter status=running` into the API's filter map. */
+export function parseFilterFlags(values: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new UsageError(`bad format of filter (expected name=value)`);
+    const key = v.slice(0, i).toLowerCase().trim();
+    (out[key] ??= []).push(v.slice(i + 1));
+  }
+  return out;
+}
+
+/** Asks a yes/no question on the terminal; anything but y/yes is no. */
+export async function confirm(io: Io, question: string): Promise<boolean> {
+  io.out.write(question);
+  const input = io.in as NodeJS.ReadStream;
+  const answer = await new Promise<string>((resolve) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) done();
+    };
+    const done = () => {
+      input.off('data', onData);
+      input.off('end', done);
+      input.pause();
+      resolve(buf.split('\n')[0]);
+    };
+    input.on('data', onData);
+    input.on('end', done);
+    input.resume();
+  });
+  return /^y(es)?$/i.test(answer.trim());
+}

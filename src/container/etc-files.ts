@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic.js';
+
+/**
+ * The three files Docker writes for every container and bind-mounts over
+ * /etc/hostname, /etc/hosts and /etc/resolv.conf.
+ */
+export interface EtcFiles {
+  hostnamePath: string;
+  hostsPath: string;
+  resolvConfPath: string;
+}
+
+const LOCALHOST_LINES = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix',
+  'ff02::1\tip6-allnodes',
+  'ff02::2\tip6-allrouters',
+];
+
+export async function writeEtcFiles(
+  dir: string,
+  o: { hostname: string; domainname?: string; networkMode: string; extraHosts?: string[]; ipAddress?: string },
+): Promise<EtcFiles> {
+  const files: EtcFiles = {
+    hostnamePath: `${dir}/hostname`,
+    hostsPath: `${dir}/hosts`,
+    resolvConfPath: `${dir}/resolv.conf`,
+  };
+  await writeFileAtomic(files.hostnamePath, `${o.hostname}\n`);
+  let hosts: string;
+  if (o.networkMode === 'host') {
+    hosts = await readHostFile('/etc/hosts', LOCALHOST_LINES.join('\n') + '\n');
+  } else {
+    const lines = [...LOCALHOST_LINES];
+    for (const extra of o.extraHosts ?? []) {
+      const i = extra.indexOf(':');
+      if (i > 0) lines.push(`${extra.slice(i + 1)}\t${extra.slice(0, i)}`);
+    }
+    if (o.ipAddress) {
+      const fqdn = o.domainname ? `${o.hostname}.${o.domainname} ` : '';
+      lines.push(`${o.ipAddress}\t${fqdn}${o.hostname}`);
+    }
+    hosts = lines.join('\n') + '\n';
+  }
+  await writeFileAtomic(files.hostsPath, hosts);
+  await writeFileAtomic(files.resolvConfPath, await containerResolvConf(o.networkMode));
+  return files;
+}
+
+async function readHostFile(path: string, fallback: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Docker copies the host's resolv.conf; outside the host network it drops
+ * loopback nameservers (unreachable from the container's namespace) and falls
+ * back to public resolvers when none remain.
+ */
+async function containerResolvConf(networkMode: string): Promise<string> {
+  const host = await readHostFile('/etc/resolv.conf', '');
+  if (networkMode === 'host') return host;
+  const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
+  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) {
+    lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
+  }
+  return lines.join('\n').replace(/\n*$/, '\n');
+}

@@ -1,0 +1,230 @@
+import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { EngineError, messageOf } from '../util/errors.js';
+import { log } from '../util/log.js';
+import type { ContainerRecord } from './record.js';
+import { nowRfc3339Nano } from './record.js';
+import type { ContainerImages, ContainerRuntime, SpecInput } from './ports.js';
+import { resolveUser } from './user.js';
+import { writeEtcFiles } from './etc-files.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface LauncherOptions {
+  execRoot: string;
+  images: ContainerImages;
+  runtime: ContainerRuntime;
+  dirOf: (id: string) => string;
+}
+
+/**
+ * Turns a container record into a running process and back: mounts the
+ * overlay rootfs, writes /etc files, builds the OCI spec, starts it under the
+ * monitor; after an exit, releases the runtime state and the mount (off the
+ * caller's critical path, but always finished before the next start).
+ */
+export class Launcher {
+  private readonly mounted = new Set<string>();
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private mountsScanned = false;
+
+  constructor(private readonly o: LauncherOptions) {}
+
+  logPath(id: string): string {
+    return join(this.o.dirOf(id), 'ctr.log');
+  }
+
+  /** Resolves when no launch or release of this container is in progress. */
+  async settled(id: string): Promise<void> {
+    await this.inFlight.get(id)?.catch(() => undefined);
+  }
+
+  private track<T>(id: string, p: Promise<T>): Promise<T> {
+    this.inFlight.set(id, p);
+    const clear = () => {
+      if (this.inFlight.get(id) === p) this.inFlight.delete(id);
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** Starts the container; on success rec.state is "running" (caller persists). */
+  async launch(rec: ContainerRecord): Promise<void> {
+    await this.settled(rec.id);
+    return this.track(rec.id, this.doLaunch(rec));
+  }
+
+  private async doLaunch(rec: ContainerRecord): Promise<void> {
+    const dir = this.o.dirOf(rec.id);
+    const rootfs = join(dir, 'merged');
+    try {
+      await this.ensureMounted(rec);
+      const hc = rec.hostConfig;
+      const user = await resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []);
+      const networkMode = hc.NetworkMode ?? 'bridge';
+      const hostname = rec.config.Hostname || (networkMode === 'host' ? await hostHostname() : rec.id.slice(0, 12));
+      const etc = await writeEtcFiles(dir, {
+        hostname,
+        domainname: rec.config.Domainname,
+        networkMode,
+        extraHosts: (hc.ExtraHosts as string[] | null) ?? [],
+      });
+      const spec = this.o.runtime.buildSpec(this.specInput(rec, rootfs, user, hostname, etc));
+      const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
+      await mkdir(bundleDir, { recursive: true });
+      const { pid } = await this.o.runtime.create({ id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime });
+      try {
+        await this.o.runtime.start(rec.id, rec.runtime);
+      } catch (err) {
+        await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
+        throw err;
+      }
+      rec.state.status = 'running';
+      rec.state.pid = pid;
+      rec.state.error = '';
+      rec.state.exitCode = 0;
+      rec.state.startedAt = nowRfc3339Nano();
+      rec.state.oomKilled = false;
+    } catch (err) {
+      const failure = startFailure(err, rec.path);
+      rec.state.error = failure.message;
+      rec.state.exitCode = failure.exitCode;
+      await this.unmount(rec.id).catch(() => undefined);
+      throw failure.error;
+    }
+  }
+
+  private specInput(
+    rec: ContainerRecord,
+    rootfs: string,
+    user: { uid: number; gid: number; additionalGids: number[]; home: string },
+    hostname: string,
+    etc: { hostnamePath: string; hostsPath: string; resolvConfPath: string },
+  ): SpecInput {
+    const hc = rec.hostConfig;
+    const env = [...(rec.config.Env ?? [])];
+    const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
+    if (!has('PATH')) env.unshift(`PATH=${DEFAULT_PATH}`);
+    if (!has('HOSTNAME')) env.push(`HOSTNAME=${hostname}`);
+    if (!has('HOME')) env.push(`HOME=${user.home}`);
+    if (rec.config.Tty && !has('TERM')) env.push('TERM=xterm');
+    const networkMode = hc.NetworkMode ?? 'bridge';
+    const bind = (source: string, destination: string) => ({
+      destination, type: 'bind', source, options: ['rbind', 'rprivate'],
+    });
+    const cpus = typeof hc.NanoCpus === 'number' && hc.NanoCpus > 0 ? hc.NanoCpus : 0;
+    return {
+      id: rec.id,
+      rootfs,
+      readonlyRootfs: hc.ReadonlyRootfs === true,
+      process: {
+        args: [rec.path, ...rec.args],
+        env,
+        cwd: rec.config.WorkingDir || '/',
+        user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+        terminal: rec.config.Tty === true,
+      },
+      hostname,
+      domainname: rec.config.Domainname || undefined,
+      network: networkMode === 'host' ? { mode: 'host' } : { mode: 'none' },
+      mounts: [
+        bind(etc.hostnamePath, '/etc/hostname'),
+        bind(etc.hostsPath, '/etc/hosts'),
+        bind(etc.resolvConfPath, '/etc/resolv.conf'),
+      ],
+      cgroupsPath: `/berth/${rec.id}`,
+      resources: {
+        memoryBytes: hc.Memory || undefined,
+        memorySwapBytes: hc.MemorySwap || undefined,
+        cpuShares: hc.CpuShares || undefined,
+        cpuQuota: cpus ? Math.round(cpus / 1e9 * 100000) : hc.CpuQuota || undefined,
+        cpuPeriod: cpus ? 100000 : hc.CpuPeriod || undefined,
+        cpusetCpus: hc.CpusetCpus || undefined,
+        pidsLimit: hc.PidsLimit && hc.PidsLimit > 0 ? hc.PidsLimit : undefined,
+      },
+      capAdd: (hc.CapAdd as string[] | null) ?? undefined,
+      capDrop: (hc.CapDrop as string[] | null) ?? undefined,
+      privileged: hc.Privileged === true,
+      annotations: (hc.Annotations as Record<string, string> | null) ?? undefined,
+      sysctls: (hc.Sysctls as Record<string, string> | null) ?? undefined,
+      shmSizeBytes: hc.ShmSize || undefined,
+    };
+  }
+
+  private async ensureMounted(rec: ContainerRecord): Promise<void> {
+    if (!this.mountsScanned) await this.scanMounts();
+    const dir = this.o.dirOf(rec.id);
+    const target = join(dir, 'merged');
+    if (this.mounted.has(target)) return;
+    const lowerDirs = await this.o.images.layerDirs(rec.imageId);
+    await this.o.images.mountOverlay({ lowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), target });
+    this.mounted.add(target);
+  }
+
+  /** Learns which container rootfs are still mounted (after a daemon restart). */
+  private async scanMounts(): Promise<void> {
+    const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      const mountPoint = line.split(' ')[4];
+      if (mountPoint && mountPoint.endsWith('/merged')) this.mounted.add(mountPoint.replace(/\\040/g, ' '));
+    }
+    this.mountsScanned = true;
+  }
+
+  private async unmount(id: string): Promise<void> {
+    const target = join(this.o.dirOf(id), 'merged');
+    if (!this.mountsScanned) await this.scanMounts();
+    if (!this.mounted.has(target)) return;
+    await this.o.images.unmountOverlay(target);
+    this.mounted.delete(target);
+  }
+
+  /** A container found running after a daemon restart: its mount is in use. */
+  adopt(rec: ContainerRecord): void {
+    this.mounted.add(join(this.o.dirOf(rec.id), 'merged'));
+  }
+
+  /** After an exit: delete the runtime's state and unmount, in the background. */
+  releaseInBackground(rec: ContainerRecord): void {
+    const work = (async () => {
+      await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch((err) =>
+        log.debug('runtime delete after exit failed', { id: rec.id, error: messageOf(err) }),
+      );
+      await this.unmount(rec.id).catch((err) => log.warn('unmount failed', { id: rec.id, error: messageOf(err) }));
+    })();
+    void this.track(rec.id, work);
+  }
+
+  /** Before removal: everything release does, synchronously. */
+  async teardown(rec: ContainerRecord): Promise<void> {
+    await this.settled(rec.id);
+    await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
+    await this.unmount(rec.id);
+  }
+}
+
+async function hostHostname(): Promise<string> {
+  const { hostname } = await import('node:os');
+  return hostname();
+}
+
+/**
+ * Maps a runtime failure to Docker's exit code and wording: the docker CLI
+ * reads "executable file not found" / "no such file or directory" as 127 and
+ * "permission denied" as 126.
+ */
+function startFailure(err: unknown, command: string): { error: EngineError; exitCode: number; message: string } {
+  const text = messageOf(err);
+  if (err instanceof EngineError && err.kind !== 'Internal') return { error: err, exitCode: 128, message: text };
+  const lower = text.toLowerCase();
+  let exitCode = 128;
+  let message = `failed to create task for container: OCI runtime create failed: ${text}`;
+  if (/not found|no such file or directory|enoent/.test(lower)) {
+    exitCode = 127;
+    message = `failed to create task for container: OCI runtime create failed: exec: "${command}": executable file not found in $PATH: ${text}`;
+  } else if (/permission denied|eacces/.test(lower)) {
+    exitCode = 126;
+    message = `failed to create task for container: OCI runtime create failed: exec: "${command}": permission denied: ${text}`;
+  }
+  return { error: new EngineError('InvalidArgument', message, { cause: err }), exitCode, message };
+}

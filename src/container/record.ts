@@ -1,0 +1,45 @@
+import type { ContainerConfig, ContainerStatus, HostConfig } from '../spec/docker-container.js';
+
+/**
+ * What berth persists about one container (containers/<id>/container.json).
+ * `config` is the effective configuration (image defaults merged in), as
+ * `docker inspect` shows it; `path`/`args` are the resolved command line.
+ */
+export interface ContainerRecord {
+  id: string;
+  name: string; // without the leading "/"
+  created: string; // RFC3339Nano
+  imageId: string; // sha256:...
+  path: string;
+  args: string[];
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  runtime: string;
+  state: RecordedState;
+  restartCount: number;
+}
+
+export interface RecordedState {
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  error: string;
+  startedAt: string; // "0001-01-01T00:00:00Z" when never
+  finishedAt: string;
+  oomKilled: boolean;
+  /** Counts exits since creation; attach/wait use it to tell "the next exit". */
+  exits: number;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export function isRunningStatus(status: ContainerStatus): boolean {
+  return status === 'running' || status === 'paused' || status === 'restarting';
+}
+
+/** An RFC3339 timestamp with nanosecond precision, as Docker prints them. */
+export function nowRfc3339Nano(): string {
+  const ns = process.hrtime.bigint() % 1000000n;
+  const iso = new Date().toISOString(); // 2026-11-23T01:02:03.456Z
+  return iso.replace(/\.(\d{3})Z$/, (_m, ms: string) => `.${ms}${ns.toString().padStart(6, '0')}Z`);
+}

@@ -1,0 +1,403 @@
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { ContainerCreateBody, ContainerWaitResponse, Filters } from '../spec/docker-container.js';
+import { conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
+import { newId } from '../util/ids.js';
+import { log } from '../util/log.js';
+import { mergeCreateConfig } from './config.js';
+import { generateName, validateName } from './names.js';
+import { ContainerRepository } from './repository.js';
+import { type ContainerRecord, ZERO_TIME, isRunningStatus, nowRfc3339Nano } from './record.js';
+import type { ContainerImages, ContainerRuntime, LogRecord } from './ports.js';
+import { Launcher } from './launcher.js';
+import { parseSignal } from './signals.js';
+import { matchesFilters, validateFilters } from './filters.js';
+import { toInspect, toSummary } from './views.js';
+import { Locks } from './locks.js';
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface ContainerEvent {
+  action: string;
+  id: string;
+  name: string;
+  image: string;
+  attributes?: Record<string, string>;
+}
+
+export interface ContainerServiceOptions {
+  dataRoot: string;
+  execRoot: string;
+  images: ContainerImages;
+  runtime: ContainerRuntime;
+  onEvent?: (event: ContainerEvent) => void;
+}
+
+interface Waiter {
+  condition: WaitCondition;
+  resolve: (r: ContainerWaitResponse) => void;
+}
+
+/**
+ * Containers: the lifecycle state machine (created → running → exited, and
+ * removal) over the repository, the image store and the OCI runtime. Every verb
+ * takes the container's lock, checks the transition, then acts.
+ */
+export class ContainerService {
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly exitSignals = new Map<string, Array<() => void>>();
+  private readonly locks = new Locks();
+  private readonly launcher: Launcher;
+
+  private constructor(
+    private readonly repo: ContainerRepository,
+    private readonly opts: ContainerServiceOptions,
+  ) {
+    this.launcher = new Launcher({ ...opts, dirOf: (id) => repo.dirOf(id) });
+  }
+
+  static async open(opts: ContainerServiceOptions): Promise<ContainerService> {
+    const repo = await ContainerRepository.open(opts.dataRoot);
+    await mkdir(join(opts.execRoot, 'bundles'), { recursive: true });
+    const svc = new ContainerService(repo, opts);
+    opts.runtime.onExit((id, code) => void svc.handleExit(id, code));
+    await svc.recover();
+    return svc;
+  }
+
+  // ---- queries -------------------------------------------------------------
+
+  find(ref: string): ContainerRecord {
+    return this.repo.find(ref);
+  }
+
+  list(o: { all?: boolean; limit?: number; filters?: Filters }): ReturnType<typeof toSummary>[] {
+    const filters = o.filters ?? {};
+    validateFilters(filters);
+    let rows = this.repo.all().sort((a, b) => (a.created < b.created ? 1 : -1));
+    const showAll = o.all || (o.limit !== undefined && o.limit > 0) || filters.status !== undefined || filters.exited !== undefined;
+    if (!showAll) rows = rows.filter((r) => isRunningStatus(r.state.status));
+    rows = rows.filter((r) => matchesFilters(r, filters, (ref) => this.repo.tryFind(ref)));
+    if (o.limit !== undefined && o.limit > 0) rows = rows.slice(0, o.limit);
+    return rows.map((r) => toSummary(r));
+  }
+
+  inspect(ref: string): ReturnType<typeof toInspect> {
+    const r = this.repo.find(ref);
+    return toInspect(r, this.repo.dirOf(r.id), this.opts.execRoot);
+  }
+
+  /** The container using an image, preferring a running one (for rmi). */
+  imageUser(imageId: string): { containerId: string; running: boolean } | undefined {
+    const users = this.repo.all().filter((r) => r.imageId === imageId);
+    const running = users.find((r) => isRunningStatus(r.state.status));
+    const any = running ?? users[0];
+    return any ? { containerId: any.id, running: running !== undefined } : undefined;
+  }
+
+  // ---- create / remove / rename ---------------------------------------------
+
+  async create(body: ContainerCreateBody, name?: string): Promise<{ Id: string; Warnings: string[] }> {
+    if (!body || typeof body !== 'object') throw invalidArgument('config cannot be empty in order to create a container');
+    if (!body.Image) throw invalidArgument('No image specified');
+    const image = await this.opts.images.resolve(body.Image);
+    const id = newId();
+    const effective = mergeCreateConfig(body, {
+      id,
+      image: image.config.config ?? {},
+      runtimes: this.opts.runtime.names,
+      defaultRuntime: this.opts.runtime.defaultRuntime,
+    });
+    const finalName = name ? validateName(name) : generateName((n) => this.repo.nameTaken(n));
+    if (name && this.repo.nameTaken(finalName)) {
+      const holder = this.repo.find(finalName);
+      throw conflict(
+        `Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". ` +
+          'You have to remove (or rename) that container to be able to reuse that name.',
+      );
+    }
+    const record: ContainerRecord = {
+      id,
+      name: finalName,
+      created: nowRfc3339Nano(),
+      imageId: image.id,
+      path: effective.path,
+      args: effective.args,
+      config: effective.config,
+      hostConfig: effective.hostConfig,
+      runtime: effective.runtime,
+      state: {
+        status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME,
+        oomKilled: false, exits: 0,
+      },
+      restartCount: 0,
+    };
+    await this.repo.add(record);
+    this.emit('create', record);
+    return { Id: id, Warnings: [] };
+  }
+
+  async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const rec = this.repo.find(ref);
+    await this.locks.run(rec.id, async () => {
+      if (isRunningStatus(rec.state.status)) {
+        if (!o.force) {
+          throw conflict(
+            `cannot remove container "/${rec.name}": container is running: stop the container before removing or force remove`,
+          );
+        }
+        await this.killAndWait(rec, 'SIGKILL', 10_000);
+      }
+      if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id} is already in progress`);
+      rec.state.status = 'removing';
+      await this.launcher.teardown(rec);
+      await this.repo.remove(rec);
+    });
+    this.emit('destroy', rec);
+    this.settleWaiters(rec, 'removed');
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.repo.find(ref);
+    if (!newName) throw invalidArgument('Neither old nor new names may be empty');
+    const name = validateName(newName);
+    if (name === rec.name) throw conflict(`Renaming a container with the same name as its current name`);
+    const old = rec.name;
+    await this.repo.rename(rec, name);
+    this.emit('rename', rec, { oldName: `/${old}` });
+  }
+
+  async prune(filters: Filters = {}): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    const allowed = new Set(['label', 'label!', 'until']);
+    for (const key of Object.keys(filters)) {
+      if (!allowed.has(key)) throw invalidArgument(`Invalid filter '${key}'`);
+    }
+    const victims = this.repo
+      .all()
+      .filter((r) => r.state.status === 'exited' || r.state.status === 'created' || r.state.status === 'dead')
+      .filter((r) => matchesFilters(r, filters, (x) => this.repo.tryFind(x)));
+    const deleted: string[] = [];
+    for (const r of victims) {
+      try {
+        await this.remove(r.id);
+        deleted.push(r.id);
+      } catch (err) {
+        log.warn('prune could not remove container', { id: r.id, error: String(err) });
+      }
+    }
+    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 };
+  }
+
+  // ---- start / stop / kill / restart --------------------------------------
+
+  async start(ref: string): Promise<void> {
+    const rec = this.repo.find(ref);
+    await this.locks.run(rec.id, async () => {
+      if (isRunningStatus(rec.state.status)) throw notModified();
+      if (rec.state.status === 'removing' || rec.state.status === 'dead') {
+        throw conflict(`cannot start container ${rec.id}: container is marked for removal`);
+      }
+      try {
+        await this.launcher.launch(rec);
+      } catch (err) {
+        await this.repo.save(rec).catch(() => undefined);
+        if (rec.hostConfig.AutoRemove) void this.remove(rec.id, { force: true }).catch(() => undefined);
+        throw err;
+      }
+      await this.repo.save(rec);
+    });
+    this.emit('start', rec);
+  }
+
+  async stop(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const rec = this.repo.find(ref);
+    await this.locks.run(rec.id, async () => {
+      if (!isRunningStatus(rec.state.status)) throw notModified();
+      await this.stopRunning(rec, o);
+    });
+    this.emit('stop', rec);
+  }
+
+  private async stopRunning(rec: ContainerRecord, o: { timeout?: number; signal?: string }): Promise<void> {
+    const signal = parseSignal(o.signal || rec.config.StopSignal || 'SIGTERM');
+    const seconds = o.timeout ?? rec.config.StopTimeout ?? 10;
+    const graceMs = seconds < 0 ? Infinity : seconds * 1000;
+    if (graceMs > 0) {
+      const exited = await this.killAndWait(rec, signal, graceMs);
+      if (exited) return;
+    }
+    await this.killAndWait(rec, 'SIGKILL', 30_000);
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const rec = this.repo.find(ref);
+    const sig = parseSignal(signal);
+    if (!isRunningStatus(rec.state.status)) {
+      throw conflict(`Cannot kill container: ${ref}: Container ${rec.id} is not running`);
+    }
+    await this.opts.runtime.kill(rec.id, sig, rec.runtime);
+    this.emit('kill', rec, { signal: sig });
+  }
+
+  async restart(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const rec = this.repo.find(ref);
+    await this.locks.run(rec.id, async () => {
+      if (isRunningStatus(rec.state.status)) await this.stopRunning(rec, o);
+      await this.launcher.launch(rec);
+      await this.repo.save(rec);
+    });
+    this.emit('restart', rec);
+  }
+
+  /** Sends a signal and waits up to `ms` for the exit to be recorded; true if it was. */
+  private async killAndWait(rec: ContainerRecord, signal: string, ms: number): Promise<boolean> {
+    if (!isRunningStatus(rec.state.status)) return true;
+    const exited = new Promise<void>((resolve) => {
+      const list = this.exitSignals.get(rec.id) ?? [];
+      list.push(resolve);
+      this.exitSignals.set(rec.id, list);
+    });
+    try {
+      await this.opts.runtime.kill(rec.id, signal, rec.runtime);
+    } catch (err) {
+      // The process may have exited between our check and the kill.
+      log.debug('kill failed', { id: rec.id, error: String(err) });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      if (Number.isFinite(ms)) timer = setTimeout(() => resolve(false), ms);
+    });
+    const result = await Promise.race([exited.then(() => true), timeout]);
+    if (timer) clearTimeout(timer);
+    if (!result) {
+      // A dead monitor never writes an exit file; ask the runtime directly.
+      const probe = await this.opts.runtime.probe(rec.id);
+      if (probe.exitCode !== null || !probe.conmonAlive) {
+        await this.recordExit(rec, probe.exitCode ?? 137);
+        return true;
+      }
+    }
+    return result;
+  }
+
+  // ---- exits and waiting ----------------------------------------------------
+
+  /**
+   * Registers a waiter synchronously (before any await), so a client that sends
+   * wait before start cannot miss the exit; resolves with the exit code.
+   */
+  wait(ref: string, condition: WaitCondition = 'not-running'): Promise<ContainerWaitResponse> {
+    const rec = this.repo.find(ref);
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
+      throw invalidArgument(`invalid condition: "${condition}"`);
+    }
+    if (condition === 'not-running' && !isRunningStatus(rec.state.status)) {
+      return Promise.resolve({ StatusCode: rec.state.exitCode, Error: null });
+    }
+    return new Promise((resolve) => {
+      const list = this.waiters.get(rec.id) ?? [];
+      list.push({ condition, resolve });
+      this.waiters.set(rec.id, list);
+    });
+  }
+
+  private settleWaiters(rec: ContainerRecord, event: 'exit' | 'removed'): void {
+    const list = this.waiters.get(rec.id);
+    if (!list) return;
+    const keep: Waiter[] = [];
+    for (const w of list) {
+      const done = event === 'removed' || w.condition !== 'removed';
+      if (done) w.resolve({ StatusCode: rec.state.exitCode, Error: null });
+      else keep.push(w);
+    }
+    if (keep.length) this.waiters.set(rec.id, keep);
+    else this.waiters.delete(rec.id);
+  }
+
+  private async handleExit(id: string, exitCode: number): Promise<void> {
+    const rec = this.repo.tryFind(id);
+    if (!rec) return;
+    await this.launcher.settled(id); // a start in flight records "running" first
+    if (!isRunningStatus(rec.state.status)) return;
+    await this.recordExit(rec, exitCode);
+  }
+
+  private async recordExit(rec: ContainerRecord, exitCode: number): Promise<void> {
+    if (!isRunningStatus(rec.state.status)) return;
+    rec.state.status = 'exited';
+    rec.state.exitCode = exitCode;
+    rec.state.pid = 0;
+    rec.state.finishedAt = nowRfc3339Nano();
+    rec.state.exits += 1;
+    for (const resolve of this.exitSignals.get(rec.id) ?? []) resolve();
+    this.exitSignals.delete(rec.id);
+    this.emit('die', rec, { exitCode: String(exitCode) });
+    this.settleWaiters(rec, 'exit');
+    const autoRemove = rec.hostConfig.AutoRemove === true;
+    if (!autoRemove) await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
+    this.launcher.releaseInBackground(rec);
+    if (autoRemove) {
+      await this.remove(rec.id, { force: true }).catch((err) => {
+        if (!isEngineError(err, 'NotFound')) log.warn('auto-remove failed', { id: rec.id, error: String(err) });
+      });
+    }
+  }
+
+  // ---- logs -------------------------------------------------------------------
+
+  /**
+   * Log records of a container. With `follow`, reading goes on until the
+   * container stops. With `fromExit` (attach), it goes on until the exit that
+   * follows the call, even if the container has not started yet.
+   */
+  logs(ref: string, o: { follow?: boolean; tail?: number; sinceNs?: bigint; untilNs?: bigint; signal?: AbortSignal; attach?: boolean }): { tty: boolean; records: AsyncIterable<LogRecord> } {
+    const rec = this.repo.find(ref);
+    const exitsAtCall = rec.state.exits;
+    const isRunning = o.attach
+      ? () => this.repo.tryFind(rec.id) !== undefined && rec.state.exits === exitsAtCall
+      : () => this.repo.tryFind(rec.id) !== undefined && isRunningStatus(rec.state.status);
+    const records = this.opts.runtime.readLog(this.launcher.logPath(rec.id), {
+      follow: o.follow || o.attach,
+      tail: o.attach ? 0 : o.tail,
+      sinceNs: o.sinceNs,
+      untilNs: o.untilNs,
+      signal: o.signal,
+      isRunning,
+    });
+    return { tty: rec.config.Tty === true, records };
+  }
+
+  // ---- recovery ---------------------------------------------------------------
+
+  /**
+   * After a daemon restart (or crash): containers whose monitor still runs are
+   * running; those whose exit file appeared are exited with that code; those
+   * whose monitor vanished without an exit file are exited with 255.
+   */
+  private async recover(): Promise<void> {
+    for (const rec of this.repo.all()) {
+      if (rec.state.status === 'removing') {
+        await this.launcher.teardown(rec).catch(() => undefined);
+        await this.repo.remove(rec);
+        continue;
+      }
+      if (!isRunningStatus(rec.state.status)) {
+        if (rec.hostConfig.AutoRemove && rec.state.status === 'exited') await this.remove(rec.id, { force: true }).catch(() => undefined);
+        continue;
+      }
+      const probe = await this.opts.runtime.probe(rec.id);
+      if (probe.exitCode !== null) {
+        await this.recordExit(rec, probe.exitCode);
+      } else if (!probe.conmonAlive) {
+        rec.state.error = 'container monitor exited while the daemon was down';
+        await this.recordExit(rec, 255);
+      } else {
+        this.launcher.adopt(rec);
+      }
+    }
+  }
+
+  private emit(action: string, rec: ContainerRecord, attributes: Record<string, string> = {}): void {
+    this.opts.onEvent?.({ action, id: rec.id, name: rec.name, image: rec.config.Image ?? '', attributes });
+  }
+}

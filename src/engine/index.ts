@@ -1,0 +1,166 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ContainerService } from '../container/index.js';
+import type { ContainerRuntime } from '../container/index.js';
+import { openImageService, mountOverlay, unmountOverlay, type ImageService } from '../image/index.js';
+import { openRuntime, buildSpec, readLog, type Runtime } from '../runtime/index.js';
+import { EventBus } from './events.js';
+import { cgroupVersion, goArch, hostFacts, operatingSystem } from './system.js';
+
+export { EventBus } from './events.js';
+export type { EngineEvent } from './events.js';
+export { parseSignal } from '../container/index.js';
+
+export interface EngineOptions {
+  dataRoot: string;
+  execRoot: string;
+  defaultRuntime?: string;
+  logLevel?: string;
+}
+
+/**
+ * The daemon core: builds every service, wires the small interfaces services
+ * declare, owns the event bus, and runs recovery at start.
+ */
+export class Engine {
+  private constructor(
+    readonly options: EngineOptions,
+    readonly images: ImageService,
+    readonly runtime: Runtime,
+    readonly containers: ContainerService,
+    readonly events: EventBus,
+    readonly startedAt: Date,
+  ) {}
+
+  static async open(options: EngineOptions): Promise<Engine> {
+    await mkdir(options.dataRoot, { recursive: true, mode: 0o710 });
+    await mkdir(options.execRoot, { recursive: true, mode: 0o700 });
+    const events = new EventBus();
+    const images = await openImageService({ dataRoot: options.dataRoot });
+    const runtime = await openRuntime({
+      execRoot: options.execRoot,
+      defaultRuntime: options.defaultRuntime,
+      logLevel: options.logLevel === 'debug' ? 'debug' : undefined,
+    });
+    const containerRuntime: ContainerRuntime = {
+      names: runtime.names,
+      defaultRuntime: runtime.defaultRuntime,
+      buildSpec: (input) => buildSpec(input),
+      create: (o) => runtime.create(o as Parameters<Runtime['create']>[0]),
+      start: (id, rt) => runtime.start(id, rt),
+      kill: (id, sig, rt) => runtime.kill(id, sig, rt),
+      delete: (id, rt, o) => runtime.delete(id, rt, o),
+      onExit: (l) => runtime.onExit(l),
+      probe: (id) => runtime.probe(id),
+      readLog: (path, o) => readLog(path, o),
+    };
+    const containers = await ContainerService.open({
+      dataRoot: options.dataRoot,
+      execRoot: options.execRoot,
+      images: {
+        resolve: (ref) => images.resolve(ref),
+        layerDirs: (id) => images.layerDirs(id as never),
+        mountOverlay,
+        unmountOverlay,
+      },
+      runtime: containerRuntime,
+      onEvent: (e) => events.publish('container', e.action, e.id, { ...e.attributes, name: e.name, image: e.image }),
+    });
+    return new Engine(options, images, runtime, containers, events, new Date());
+  }
+
+  /** Stops watching; containers keep running under their monitors. */
+  close(): void {
+    this.runtime.close();
+  }
+
+  /** GET /version, less the API fields the api layer adds. */
+  async versionInfo(engineVersion: string, apiVersion: string, minApiVersion: string): Promise<Record<string, unknown>> {
+    const os = await operatingSystem();
+    void os;
+    return {
+      Platform: { Name: 'berth' },
+      Components: [
+        { Name: 'Engine', Version: engineVersion, Details: { ApiVersion: apiVersion, MinAPIVersion: minApiVersion, Os: 'linux', Arch: goArch() } },
+      ],
+      Version: engineVersion,
+      ApiVersion: apiVersion,
+      MinAPIVersion: minApiVersion,
+      GitCommit: '',
+      GoVersion: `node${process.versions.node}`,
+      Os: 'linux',
+      Arch: goArch(),
+      KernelVersion: hostFacts.kernel(),
+      BuildTime: '',
+    };
+  }
+
+  /** GET /info */
+  async info(engineVersion: string): Promise<Record<string, unknown>> {
+    const all = this.containers.list({ all: true });
+    const count = (s: string) => all.filter((c) => c.State === s).length;
+    const images = await this.images.list({ all: false });
+    const os = await operatingSystem();
+    const runtimes: Record<string, { path: string }> = {};
+    for (const name of this.runtime.names) runtimes[name] = { path: name };
+    return {
+      ID: '',
+      Containers: all.length,
+      ContainersRunning: count('running'),
+      ContainersPaused: count('paused'),
+      ContainersStopped: all.length - count('running') - count('paused'),
+      Images: images.length,
+      Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'extfs']],
+      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      MemoryLimit: true,
+      SwapLimit: true,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      CPUSet: true,
+      PidsLimit: true,
+      IPv4Forwarding: true,
+      Debug: this.options.logLevel === 'debug',
+      NFd: 0,
+      OomKillDisable: false,
+      NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'k8s-file',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: await cgroupVersion(),
+      NEventsListener: 0,
+      KernelVersion: hostFacts.kernel(),
+      OperatingSystem: os.name,
+      OSVersion: os.version,
+      OSType: 'linux',
+      Architecture: goArch() === 'amd64' ? 'x86_64' : goArch(),
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      NCPU: hostFacts.cpus(),
+      MemTotal: hostFacts.memory(),
+      GenericResources: null,
+      DockerRootDir: this.options.dataRoot,
+      HttpProxy: '',
+      HttpsProxy: '',
+      NoProxy: '',
+      Name: hostFacts.hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: engineVersion,
+      Runtimes: runtimes,
+      DefaultRuntime: this.runtime.defaultRuntime,
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: '',
+      ContainerdCommit: { ID: '' },
+      RuncCommit: { ID: '' },
+      InitCommit: { ID: '' },
+      SecurityOptions: ['name=cgroupns'],
+      Warnings: null,
+      ExecRoot: this.options.execRoot,
+      DataRoot: join(this.options.dataRoot),
+    };
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The image service's public contract: what engine/ and api/ call. Shapes of API
+ * responses live in spec/docker-image.ts; this file holds the service-level types.
+ */
+import type { Digest, ImageId } from '../spec/ids.js';
+import type { ImageDeleteItem, ImageInspect, ImagePruneReport, ImageSummary } from '../spec/docker-image.js';
+import type { OciImageConfigFile } from '../spec/oci-image.js';
+
+export interface ImageServiceOptions {
+  /** The daemon's data root; it becomes an OCI image layout. */
+  dataRoot: string;
+}
+
+export interface ImageRecord {
+  /** The config digest. */
+  id: ImageId;
+  config: OciImageConfigFile;
+  /** Familiar tagged names: "busybox:latest", "localhost:5000/x:1". */
+  repoTags: string[];
+  /** Familiar digested names: "busybox@sha256:…". */
+  repoDigests: string[];
+  manifestDigest: Digest;
+  /** Sum of the unpacked layer sizes. */
+  size: number;
+  /** RFC 3339 creation time from the config ('' when the config has none). */
+  created: string;
+}
+
+/** A container that uses an image, as reported by the container service. */
+export interface InUse {
+  containerId: string;
+  running: boolean;
+}
+
+/**
+ * Tells whether any container uses image `id`. When several do, it must report
+ * a running one if there is one: that decides whether a removal can be forced.
+ */
+export type InUseLookup = (id: ImageId) => InUse | undefined;
+
+export interface ListOptions {
+  /** Accepted for the API; images here have no intermediate parents to hide, so it changes nothing. */
+  all?: boolean;
+  filters?: Record<string, string[]>;
+}
+
+export interface ImportOptions {
+  /** Tag the new image with this reference (taken from any image it named before). */
+  reference?: string;
+  /** Dockerfile instructions applied to the config (`docker import --change`). */
+  changes?: string[];
+  /** Commit message; default "Imported from <source>". */
+  message?: string;
+  /** Where the tarball came from (a URL or "-"), for the default message. */
+  source?: string;
+}
+
+export interface RemoveOptions {
+  force?: boolean;
+  /** Keep layers (directories and blobs) that no image uses any more. */
+  noprune?: boolean;
+}
+
+export interface ImageService {
+  /**
+   * Finds an image by reference (`busybox`, `busybox:latest`,
+   * `docker.io/library/busybox:latest`, `name@sha256:…`), full ID
+   * (`sha256:<hex>` or bare hex) or unique ID prefix. Unknown: NotFound
+   * "No such image: <input>"; malformed reference: InvalidArgument.
+   */
+  resolve(nameOrId: string): Promise<ImageRecord>;
+  /** `GET /images/json`, newest first. */
+  list(opts?: ListOptions): Promise<ImageSummary[]>;
+  /** `GET /images/{name}/json`. */
+  inspect(nameOrId: string): Promise<ImageInspect>;
+  /**
+   * `docker import`: a plain or gzip tar becomes a one-layer image. The whole
+   * archive is validated before anything becomes visible: a bad or hostile
+   * tarball raises InvalidArgument and leaves no blob, layer or tag behind.
+   */
+  importTarball(input: NodeJS.ReadableStream, opts?: ImportOptions): Promise<ImageRecord>;
+  /** `POST /images/{name}/tag`; `tag` defaults to the one in `repo`, else "latest". */
+  tag(source: string, repo: string, tag?: string): Promise<void>;
+  /** `DELETE /images/{name}` with docker rmi semantics. */
+  remove(nameOrId: string, opts: RemoveOptions, inUse: InUseLookup): Promise<ImageDeleteItem[]>;
+  /** `POST /images/prune`: dangling images only unless `all`; filters `until`, `label`, `label!`. */
+  prune(opts: { all?: boolean; filters?: Record<string, string[]> }, inUse: InUseLookup): Promise<ImagePruneReport>;
+  /** The image's layer diff directories, topmost first, unpacking any that are missing. */
+  layerDirs(id: ImageId): Promise<string[]>;
+}
