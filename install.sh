@@ -86,9 +86,9 @@ fi
 say "npm run build"
 npm run build --silent
 
-for bin in berth berthd; do
-  [ -x "dist/$bin.js" ] || die "dist/$bin.js was not built"
-  ln -sfn "$repo/dist/$bin.js" "/usr/local/bin/$bin"
+for file in berth.cjs berthd.js; do
+  [ -x "dist/$file" ] || die "dist/$file was not built"
+  ln -sfn "$repo/dist/$file" "/usr/local/bin/${file%.*}"
 done
 say "linked /usr/local/bin/berth and /usr/local/bin/berthd to $repo/dist/"
 

@@ -173,9 +173,9 @@ const state = { tmp: null, berthd: null, dockerImage: null, podmanArgs: null, cl
 
 async function startBerthd(tmp) {
   const berthd = join(repo, 'dist', 'berthd.js');
-  const berth = join(repo, 'dist', 'berth.js');
+  const berth = join(repo, 'dist', 'berth.cjs');
   if (!existsSync(berthd) || !existsSync(berth)) {
-    say('note: dist/berthd.js or dist/berth.js missing (run npm run build): berth cases skipped');
+    say('note: dist/berthd.js or dist/berth.cjs missing (run npm run build): berth cases skipped');
     return null;
   }
   const run = join(tmp, 'run');

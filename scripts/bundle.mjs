@@ -1,19 +1,26 @@
 #!/usr/bin/env node
-// Bundles the two entry points into single files under dist/, so that `berth`
-// starts by loading one small script (start-up time is part of every command).
+// Bundles the two entry points into single files under dist/, so that each
+// starts by loading one script. The CLI's start-up is part of every command:
+// - it is CommonJS (Node 20 loads a CJS file ~8 ms faster than an ES module);
+// - its shebang drops NODE_EXTRA_CA_CERTS, whose certificate file Node parses
+//   at start-up (~40 ms here) although the CLI speaks only to a local socket.
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 
-const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: ['src/bin/berth.ts'],
+  outfile: 'dist/berth.cjs',
+  banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node' },
+});
+await build({
+  ...common,
   format: 'esm',
-  sourcemap: 'linked',
-  logLevel: 'warning',
+  entryPoints: ['src/bin/berthd.ts'],
+  outfile: 'dist/berthd.js',
   banner: { js: '#!/usr/bin/env node\nimport { createRequire as __berthCreateRequire } from "node:module"; const require = __berthCreateRequire(import.meta.url);' },
-};
-await build({ ...common, entryPoints: ['src/bin/berth.ts'], outfile: 'dist/berth.js' });
-await build({ ...common, entryPoints: ['src/bin/berthd.ts'], outfile: 'dist/berthd.js' });
-chmodSync('dist/berth.js', 0o755);
+});
+chmodSync('dist/berth.cjs', 0o755);
 chmodSync('dist/berthd.js', 0o755);

@@ -129,7 +129,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down; containers keep running', { signal });
-    await api.close().catch(() => undefined);
+    // Do not wait for open streams (follows, attaches): exiting closes them.
+    void api.close().catch(() => undefined);
     engine.close();
     for (const s of sockets) await rm(s, { force: true });
     await rm(flags.pidfile, { force: true });

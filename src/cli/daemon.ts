@@ -30,7 +30,10 @@ export async function startDaemon(isUp: () => Promise<boolean>, err: NodeJS.Writ
   mkdirSync(dirname(DAEMON_LOG), { recursive: true });
   const logFd = openSync(DAEMON_LOG, 'a');
   const { file, args } = daemonCommand();
-  const child = spawn(file, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  // Through sh, to close descriptors we inherited without close-on-exec: a
+  // daemon holding a caller's pipe would keep that caller (a CI runner) waiting.
+  const closeInherited = 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null; exec "$@"';
+  const child = spawn('/bin/sh', ['-c', closeInherited, 'sh', file, ...args], { detached: true, stdio: ['ignore', logFd, logFd] });
   let exitCode: number | null = null;
   child.on('exit', (code) => {
     exitCode = code ?? 1;

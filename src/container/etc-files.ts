@@ -1,9 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../util/atomic.js';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /**
  * The three files Docker writes for every container and bind-mounts over
- * /etc/hostname, /etc/hosts and /etc/resolv.conf.
+ * /etc/hostname, /etc/hosts and /etc/resolv.conf. They are rewritten at every
+ * start, so a plain write (no fsync) is enough: a torn file is replaced before
+ * any container reads it.
  */
 export interface EtcFiles {
   hostnamePath: string;
@@ -29,7 +30,6 @@ export async function writeEtcFiles(
     hostsPath: `${dir}/hosts`,
     resolvConfPath: `${dir}/resolv.conf`,
   };
-  await writeFileAtomic(files.hostnamePath, `${o.hostname}\n`);
   let hosts: string;
   if (o.networkMode === 'host') {
     hosts = await readHostFile('/etc/hosts', LOCALHOST_LINES.join('\n') + '\n');
@@ -45,8 +45,11 @@ export async function writeEtcFiles(
     }
     hosts = lines.join('\n') + '\n';
   }
-  await writeFileAtomic(files.hostsPath, hosts);
-  await writeFileAtomic(files.resolvConfPath, await containerResolvConf(o.networkMode));
+  await Promise.all([
+    writeFile(files.hostnamePath, `${o.hostname}\n`),
+    writeFile(files.hostsPath, hosts),
+    containerResolvConf(o.networkMode).then((text) => writeFile(files.resolvConfPath, text)),
+  ]);
   return files;
 }
 

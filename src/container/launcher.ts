@@ -48,6 +48,17 @@ export class Launcher {
     return p;
   }
 
+  /**
+   * Mounts the rootfs ahead of start, in the background: a client that
+   * creates, then attaches and waits, then starts (docker run) gets the mount
+   * done during those round trips. Failures surface at start, which retries.
+   */
+  premount(rec: ContainerRecord): void {
+    void this.track(rec.id, this.ensureMounted(rec)).catch((err) =>
+      log.debug('premount failed; start will retry', { id: rec.id, error: messageOf(err) }),
+    );
+  }
+
   /** Starts the container; on success rec.state is "running" (caller persists). */
   async launch(rec: ContainerRecord): Promise<void> {
     await this.settled(rec.id);
@@ -57,24 +68,30 @@ export class Launcher {
   private async doLaunch(rec: ContainerRecord): Promise<void> {
     const dir = this.o.dirOf(rec.id);
     const rootfs = join(dir, 'merged');
+    const t0 = performance.now();
+    const phases: Record<string, number> = {};
+    const lap = (name: string) => (phases[name] = Math.round((performance.now() - t0) * 10) / 10);
     try {
       await this.ensureMounted(rec);
+      lap('mount');
       const hc = rec.hostConfig;
-      const user = await resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []);
       const networkMode = hc.NetworkMode ?? 'bridge';
       const hostname = rec.config.Hostname || (networkMode === 'host' ? await hostHostname() : rec.id.slice(0, 12));
-      const etc = await writeEtcFiles(dir, {
-        hostname,
-        domainname: rec.config.Domainname,
-        networkMode,
-        extraHosts: (hc.ExtraHosts as string[] | null) ?? [],
-      });
+      const [user, etc] = await Promise.all([
+        resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []),
+        writeEtcFiles(dir, { hostname, domainname: rec.config.Domainname, networkMode, extraHosts: (hc.ExtraHosts as string[] | null) ?? [] }),
+      ]);
+      lap('etc');
       const spec = this.o.runtime.buildSpec(this.specInput(rec, rootfs, user, hostname, etc));
       const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
       await mkdir(bundleDir, { recursive: true });
+      lap('spec');
       const { pid } = await this.o.runtime.create({ id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime });
+      lap('create');
       try {
         await this.o.runtime.start(rec.id, rec.runtime);
+        lap('start');
+        log.debug('container started', { id: rec.id, ...phases });
       } catch (err) {
         await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
         throw err;
@@ -195,11 +212,15 @@ export class Launcher {
     void this.track(rec.id, work);
   }
 
-  /** Before removal: everything release does, synchronously. */
-  async teardown(rec: ContainerRecord): Promise<void> {
-    await this.settled(rec.id);
+  /**
+   * After the container's directory moved to `movedDir` (removal): deletes the
+   * runtime state and unmounts the rootfs at its new place. The caller deletes
+   * the directory once this resolves.
+   */
+  async destroy(rec: ContainerRecord, movedDir: string): Promise<void> {
     await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
-    await this.unmount(rec.id);
+    const oldTarget = join(this.o.dirOf(rec.id), 'merged');
+    if (this.mounted.delete(oldTarget)) await this.o.images.unmountOverlay(join(movedDir, 'merged'));
   }
 }
 

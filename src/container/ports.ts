@@ -28,6 +28,7 @@ export interface LogReadOptions {
   tail?: number;
   follow?: boolean;
   isRunning?: () => boolean;
+  stopWhen?: Promise<unknown>;
   signal?: AbortSignal;
 }
 

@@ -1,4 +1,5 @@
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { execFileText } from '../util/exec.js';
 import { join } from 'node:path';
 import { writeJsonAtomic, isTempName } from '../util/atomic.js';
 import { conflict, notFound, invalidArgument } from '../util/errors.js';
@@ -20,6 +21,7 @@ export class ContainerRepository {
   static async open(dataRoot: string): Promise<ContainerRepository> {
     const repo = new ContainerRepository(dataRoot);
     await mkdir(repo.containersDir, { recursive: true });
+    await unmountUnder(repo.trashDir);
     await rm(repo.trashDir, { recursive: true, force: true });
     await mkdir(repo.trashDir, { recursive: true });
     for (const id of await readdir(repo.containersDir)) {
@@ -126,16 +128,36 @@ export class ContainerRepository {
     this.byName.delete(old);
   }
 
-  /** Forgets a container and moves its directory out of sight; deletion finishes later. */
-  async remove(record: ContainerRecord): Promise<void> {
+  /**
+   * Forgets a container and moves its directory out of sight (one rename, so a
+   * crash leaves it either listed or gone). Returns where the directory went;
+   * the caller deletes it once nothing is mounted there.
+   */
+  async remove(record: ContainerRecord): Promise<string> {
     const trashed = join(this.trashDir, record.id);
     await rename(this.dirOf(record.id), trashed).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
     this.byId.delete(record.id);
     if (this.byName.get(record.name) === record.id) this.byName.delete(record.name);
+    return trashed;
+  }
+
+  /** Deletes a directory returned by remove(), in the background. */
+  purge(trashed: string): void {
     void rm(trashed, { recursive: true, force: true }).catch((err) =>
-      log.warn('could not delete removed container files', { id: record.id, error: String(err) }),
+      log.warn('could not delete removed container files', { path: trashed, error: String(err) }),
     );
   }
+}
+
+/** Unmounts whatever a crash left mounted below `dir`, deepest first. */
+async function unmountUnder(dir: string): Promise<void> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const targets = text
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((m): m is string => m !== undefined && m.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const target of targets) await execFileText('umount', ['-l', target], { allowFailure: true });
 }

@@ -133,6 +133,7 @@ export class ContainerService {
       restartCount: 0,
     };
     await this.repo.add(record);
+    this.launcher.premount(record);
     this.emit('create', record);
     return { Id: id, Warnings: [] };
   }
@@ -150,10 +151,16 @@ export class ContainerService {
       }
       if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id} is already in progress`);
       rec.state.status = 'removing';
-      await this.launcher.teardown(rec);
-      await this.repo.remove(rec);
+      await this.launcher.settled(rec.id);
+      const moved = await this.repo.remove(rec);
+      // The container is gone for clients now; its runtime state and mount go next.
+      void this.launcher.destroy(rec, moved).then(() => this.repo.purge(moved), (err) =>
+        log.warn('could not release removed container', { id: rec.id, error: String(err) }),
+      );
     });
     this.emit('destroy', rec);
+    for (const resolve of this.exitSignals.get(rec.id) ?? []) resolve();
+    this.exitSignals.delete(rec.id);
     this.settleWaiters(rec, 'removed');
   }
 
@@ -249,14 +256,19 @@ export class ContainerService {
     this.emit('restart', rec);
   }
 
+  /** Settles at the container's next recorded exit or its removal. */
+  private nextExit(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.exitSignals.get(id) ?? [];
+      list.push(resolve);
+      this.exitSignals.set(id, list);
+    });
+  }
+
   /** Sends a signal and waits up to `ms` for the exit to be recorded; true if it was. */
   private async killAndWait(rec: ContainerRecord, signal: string, ms: number): Promise<boolean> {
     if (!isRunningStatus(rec.state.status)) return true;
-    const exited = new Promise<void>((resolve) => {
-      const list = this.exitSignals.get(rec.id) ?? [];
-      list.push(resolve);
-      this.exitSignals.set(rec.id, list);
-    });
+    const exited = this.nextExit(rec.id);
     try {
       await this.opts.runtime.kill(rec.id, signal, rec.runtime);
     } catch (err) {
@@ -334,9 +346,10 @@ export class ContainerService {
     this.emit('die', rec, { exitCode: String(exitCode) });
     this.settleWaiters(rec, 'exit');
     const autoRemove = rec.hostConfig.AutoRemove === true;
-    if (!autoRemove) await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
-    this.launcher.releaseInBackground(rec);
-    if (autoRemove) {
+    if (!autoRemove) {
+      await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
+      this.launcher.releaseInBackground(rec);
+    } else {
       await this.remove(rec.id, { force: true }).catch((err) => {
         if (!isEngineError(err, 'NotFound')) log.warn('auto-remove failed', { id: rec.id, error: String(err) });
       });
@@ -356,8 +369,10 @@ export class ContainerService {
     const isRunning = o.attach
       ? () => this.repo.tryFind(rec.id) !== undefined && rec.state.exits === exitsAtCall
       : () => this.repo.tryFind(rec.id) !== undefined && isRunningStatus(rec.state.status);
+    const following = o.attach || (o.follow && isRunningStatus(rec.state.status));
     const records = this.opts.runtime.readLog(this.launcher.logPath(rec.id), {
       follow: o.follow || o.attach,
+      stopWhen: following ? this.nextExit(rec.id) : undefined,
       tail: o.attach ? 0 : o.tail,
       sinceNs: o.sinceNs,
       untilNs: o.untilNs,
@@ -377,8 +392,9 @@ export class ContainerService {
   private async recover(): Promise<void> {
     for (const rec of this.repo.all()) {
       if (rec.state.status === 'removing') {
-        await this.launcher.teardown(rec).catch(() => undefined);
-        await this.repo.remove(rec);
+        const moved = await this.repo.remove(rec);
+        await this.launcher.destroy(rec, moved).catch(() => undefined);
+        this.repo.purge(moved);
         continue;
       }
       if (!isRunningStatus(rec.state.status)) {

@@ -79,9 +79,9 @@ export function toInspect(rec: ContainerRecord, dir: string, execRoot: string): 
   };
 }
 
-/** The Command column: path and args joined, as Docker shows it. */
+/** The Command column as dockerd builds it: args with a space are single-quoted. */
 export function commandLine(rec: ContainerRecord): string {
-  return [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  return [rec.path, ...rec.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
 }
 
 /** One row of GET /containers/json. */

@@ -80,8 +80,16 @@ class LocalImageService implements ImageService {
       if (since && !since.every((t) => created > t)) continue;
       if (until && !until.every((t) => created < t)) continue;
       if (!matchLabels(filters.label, record.config.config?.Labels)) continue;
-      if (filters.reference?.length && !matchReference(filters.reference, [...record.repoTags, ...record.repoDigests])) continue;
-      found.push({ created, summary: toSummary(record) });
+      const summary = toSummary(record);
+      if (filters.reference?.length) {
+        // As dockerd: keep the image if any name matches, and show only the names that match.
+        const tags = summary.RepoTags.filter((t) => matchReference(filters.reference, [t]));
+        const digests = summary.RepoDigests.filter((d) => matchReference(filters.reference, [d]));
+        if (tags.length === 0 && digests.length === 0) continue;
+        summary.RepoTags = tags;
+        summary.RepoDigests = digests;
+      }
+      found.push({ created, summary });
     }
     found.sort((a, b) => b.created - a.created || (a.summary.Id < b.summary.Id ? -1 : 1));
     return found.map((f) => f.summary);

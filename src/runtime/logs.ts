@@ -31,6 +31,12 @@ export interface ReadLogOptions {
   follow?: boolean;
   /** Asked at each end of file while following; without it, following ends only by `signal`. */
   isRunning?: () => boolean;
+  /**
+   * While following: when this settles the writer is known to be gone, so the
+   * follower drains the file once more and ends at once instead of noticing
+   * at its next poll.
+   */
+  stopWhen?: Promise<unknown>;
   signal?: AbortSignal;
 }
 
@@ -116,7 +122,7 @@ class ChangeWaiter {
     signal?.addEventListener('abort', this.poke, { once: true });
   }
 
-  private readonly poke = (): void => {
+  readonly poke = (): void => {
     this.dirty = true;
     this.wake?.();
   };
@@ -152,6 +158,11 @@ export async function* readLog(path: string, opts: ReadLogOptions = {}): AsyncGe
   let fh = await openIfExists(path);
   if (!fh && !opts.follow) return;
   const waiter = opts.follow ? new ChangeWaiter(path, signal) : undefined;
+  let stopRequested = false;
+  void opts.stopWhen?.then(() => {
+    stopRequested = true;
+    waiter?.poke();
+  });
   try {
     let pos = fh && opts.tail !== undefined ? await tailOffset(fh, opts.tail) : 0;
     let rest: Buffer = Buffer.alloc(0);
@@ -180,7 +191,7 @@ export async function* readLog(path: string, opts: ReadLogOptions = {}): AsyncGe
       }
       if (!opts.follow || signal?.aborted || lastPass) return;
       // The writer is gone: everything it wrote is in the file, so one more pass drains it.
-      if (opts.isRunning && !opts.isRunning()) {
+      if (stopRequested || (opts.isRunning && !opts.isRunning())) {
         lastPass = true;
         continue;
       }

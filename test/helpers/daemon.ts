@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = findRepoRoot();
-export const BERTH = join(REPO_ROOT, 'dist', 'berth.js');
+export const BERTH = join(REPO_ROOT, 'dist', 'berth.cjs');
 export const BERTHD = join(REPO_ROOT, 'dist', 'berthd.js');
 
 function findRepoRoot(): string {

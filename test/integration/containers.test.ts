@@ -89,7 +89,7 @@ describe('detached containers', () => {
     assert.match(id, /^[0-9a-f]{64}$/);
     const ps = await d.berth(['ps']);
     assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
-    assert.match(ps.stdout, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo start…"\\s+.*Up .*web\\n`));
+    assert.match(ps.stdout, new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo started…"\\s+.*Up .*web\\n`));
     await waitFor(async () => (await d.berth(['logs', 'web'])).stdout === 'started\n');
     const stop = await d.berth(['stop', 'web']);
     assert.equal(stop.stdout, 'web\n');
@@ -111,15 +111,15 @@ describe('detached containers', () => {
   });
 
   test('kill -s sends the signal; wait prints the exit code', async () => {
-    await d.berth(['run', '-d', '--name', 'k', 'busybox', 'sh', '-c', 'trap "exit 42" USR1; while true; do sleep 0.1; done']);
+    await d.berth(['run', '-d', '--name', 'kk', 'busybox', 'sh', '-c', 'trap "exit 42" USR1; while true; do sleep 0.1; done']);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await d.berth(['kill', '-s', 'USR1', 'k'])).code, 0);
-    const w = await d.berth(['wait', 'k']);
+    assert.equal((await d.berth(['kill', '-s', 'USR1', 'kk'])).code, 0);
+    const w = await d.berth(['wait', 'kk']);
     assert.equal(w.stdout, '42\n');
-    const again = await d.berth(['kill', 'k']);
+    const again = await d.berth(['kill', 'kk']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /is not running/);
-    await d.berth(['rm', 'k']);
+    await d.berth(['rm', 'kk']);
   });
 
   test('restart runs the container again and keeps its logs', async () => {

@@ -71,7 +71,7 @@ test('rmi untags, refuses an image in use, and deletes with -f only the tag', as
   const untag = await d.berth(['rmi', 'extra:tag']);
   assert.equal(untag.stdout, 'Untagged: extra:tag\n');
   await d.berth(['import', busyboxTar(), 'inuse:1']);
-  await d.berth(['create', '--name', 'user', 'inuse:1']);
+  await d.berth(['create', '--name', 'user', 'inuse:1', 'true']);
   const refused = await d.berth(['rmi', 'inuse:1']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /conflict: unable to remove repository reference "inuse:1" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
@@ -120,7 +120,7 @@ test('hostile tarballs are refused and leave nothing behind', async () => {
 });
 
 test('a malformed reference is refused with docker\'s wording', async () => {
-  const r = await d.berth(['tag', 'busybox', 'UPPER/case']);
+  const r = await d.berth(['tag', 'busybox', 'Busybox']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /invalid reference format/);
 });

@@ -18,12 +18,13 @@ function ellipsis(text: string, max: number): string {
 
 /** The fields `docker ps --format` offers, computed from one API row. */
 function psRow(c: ContainerSummary, noTrunc: boolean): Record<string, unknown> {
-  const command = JSON.stringify(c.Command);
+  // docker/cli: truncate first, then Go-quote.
+  const command = (text: string) => JSON.stringify(text);
   const image = !noTrunc && c.Image.startsWith('sha256:') ? truncateId(c.Image) : c.Image;
   return {
     ID: noTrunc ? c.Id : truncateId(c.Id),
     Image: image,
-    Command: noTrunc ? command : ellipsis(command, 20),
+    Command: command(noTrunc ? c.Command : ellipsis(c.Command, 20)),
     CreatedAt: new Date(c.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
     RunningFor: timeAgo(c.Created * 1000),
     Status: c.Status,
