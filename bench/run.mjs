@@ -211,8 +211,8 @@ function berthdPid(d) {
   return d.child.pid;
 }
 
-function rssMb(pid) {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+function rssMb(pid, field = 'VmRSS') {
+  const m = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
@@ -312,7 +312,8 @@ function berthCases(d, tmp, tarball) {
     say(`note: berth import failed: ${r.err || r.out}: berth cases skipped`);
     return [];
   }
-  const cases = [{ name: 'berth run --rm', cmd: process.execPath, args: [d.berth, ...host, 'run', '--rm', '--network', 'none', 'busybox', 'true'], env, target: TARGETS.berthRun }];
+  // Run the script itself, as a user's `berth` does: its shebang is part of its start-up.
+  const cases = [{ name: 'berth run --rm', cmd: d.berth, args: [...host, 'run', '--rm', '--network', 'none', 'busybox', 'true'], env, target: TARGETS.berthRun }];
   const docker = which('docker');
   if (!docker) say('note: no docker CLI on PATH: docker → berthd skipped');
   else {
@@ -350,7 +351,8 @@ function report(cases, runs, rss) {
   if (rss) {
     const worst = Math.max(rss.idle, rss.after);
     console.log(`\nberthd RSS: ${rss.idle.toFixed(1)} MB idle after warm-up, ${rss.after.toFixed(1)} MB idle after the runs` +
-      ` (target < ${TARGETS.rssMb} MB: ${worst < TARGETS.rssMb ? 'met' : 'MISSED'})`);
+      ` (target < ${TARGETS.rssMb} MB: ${worst < TARGETS.rssMb ? 'met' : 'MISSED'});` +
+      ` of that, ${rss.anonAfter.toFixed(1)} MB is private (RssAnon), the rest the node binary's shared pages`);
   }
 }
 
@@ -376,7 +378,11 @@ async function main() {
   Object.defineProperty(floor, 'args', { get: () => ['--root', join(tmp, 'crun'), 'run', '--bundle', bundle, `bench-${process.pid}-${floorSeq++}`] });
   const node0 = { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'], env: process.env };
 
-  const candidates = [floor, node0, ...(d ? berthCases(d, tmp, tarball) : []), ...(await peerCases(tmp, tarball))];
+  const extraCa = { ...process.env };
+  delete extraCa.NODE_EXTRA_CA_CERTS;
+  const node0bare = { name: 'node -e 0, no CA file', cmd: process.execPath, args: ['-e', '0'], env: extraCa };
+  const refs = process.env.NODE_EXTRA_CA_CERTS ? [node0, node0bare] : [node0];
+  const candidates = [floor, ...refs, ...(d ? berthCases(d, tmp, tarball) : []), ...(await peerCases(tmp, tarball))];
   const cases = [];
   for (const c of candidates) {
     const probe = await timeOnce(c);
@@ -389,7 +395,7 @@ async function main() {
   for (let i = 0; i < WARMUP; i++) for (const c of cases) await timeOnce(c);
 
   const pid = d && !d.exited ? berthdPid(d) : null;
-  const rss = pid ? { idle: rssMb(pid), after: NaN } : null;
+  const rss = pid ? { idle: rssMb(pid), after: NaN, anonAfter: NaN } : null;
   for (let i = 0; i < runs; i++) {
     for (const c of cases) {
       const r = await timeOnce(c);
@@ -400,6 +406,7 @@ async function main() {
   if (rss) {
     await sleep(1000);
     rss.after = rssMb(pid);
+    rss.anonAfter = rssMb(pid, 'RssAnon');
   }
   for (const c of cases) {
     if (c.failures) say(`warning: ${c.name} failed ${c.failures} of ${runs} runs: ${c.why}`);

@@ -72,8 +72,10 @@ export class ApiServer {
     if (match === 'no-route') return fail(404, `page not found`);
     if (match === 'bad-method') return fail(405, `method not allowed`);
     const ctx = new Context(req, res, socket, version, match.params, headers);
+    const started = performance.now();
     try {
       await match.handler(ctx);
+      log.debug('request', { method: req.method, path: url.pathname, ms: Math.round((performance.now() - started) * 10) / 10 });
     } catch (err) {
       const status = statusOf(err);
       if (status === 500) log.error('request failed', { method: req.method, path: url.pathname, error: messageOf(err) });

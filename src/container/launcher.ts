@@ -8,6 +8,11 @@ import type { ContainerImages, ContainerRuntime, SpecInput } from './ports.js';
 import { resolveUser } from './user.js';
 import { writeEtcFiles } from './etc-files.js';
 
+/** How long a prepared (created in the runtime, not started) container may wait for its start. */
+const PREPARED_TTL_MS = 30_000;
+
+const ms = (x: number) => Math.round(x * 10) / 10;
+
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface LauncherOptions {
@@ -26,6 +31,7 @@ export interface LauncherOptions {
 export class Launcher {
   private readonly mounted = new Set<string>();
   private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly prepared = new Map<string, { promise: Promise<{ pid: number }>; timer: NodeJS.Timeout }>();
   private mountsScanned = false;
 
   constructor(private readonly o: LauncherOptions) {}
@@ -49,55 +55,56 @@ export class Launcher {
   }
 
   /**
-   * Mounts the rootfs ahead of start, in the background: a client that
-   * creates, then attaches and waits, then starts (docker run) gets the mount
-   * done during those round trips. Failures surface at start, which retries.
+   * Prepares a new container in the background as soon as it is created:
+   * mounts its rootfs and has the monitor create it in the OCI runtime, whose
+   * init then waits for `start`. A client that creates, then attaches and
+   * waits, then starts (docker run) gets that work done during its round
+   * trips, and start only execs the process. A preparation not claimed by a
+   * start within PREPARED_TTL_MS is undone, so created containers hold no
+   * processes for long. Failures are reported by the start that claims it.
    */
-  premount(rec: ContainerRecord): void {
-    void this.track(rec.id, this.ensureMounted(rec)).catch((err) =>
-      log.debug('premount failed; start will retry', { id: rec.id, error: messageOf(err) }),
-    );
+  prepare(rec: ContainerRecord): void {
+    const promise = this.track(rec.id, this.createInRuntime(rec));
+    promise.catch(() => undefined);
+    const timer = setTimeout(() => void this.unprepare(rec), PREPARED_TTL_MS);
+    timer.unref();
+    this.prepared.set(rec.id, { promise, timer });
+  }
+
+  /** Undoes an unclaimed preparation; the container stays "created". */
+  private async unprepare(rec: ContainerRecord): Promise<void> {
+    const prepared = this.prepared.get(rec.id);
+    if (!prepared) return;
+    this.prepared.delete(rec.id);
+    clearTimeout(prepared.timer);
+    const ok = await prepared.promise.then(() => true, () => false);
+    if (ok) await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
   }
 
   /** Starts the container; on success rec.state is "running" (caller persists). */
   async launch(rec: ContainerRecord): Promise<void> {
+    const prepared = this.prepared.get(rec.id);
+    this.prepared.delete(rec.id);
+    if (prepared) clearTimeout(prepared.timer);
     await this.settled(rec.id);
-    return this.track(rec.id, this.doLaunch(rec));
+    return this.track(rec.id, this.doLaunch(rec, prepared?.promise));
   }
 
-  private async doLaunch(rec: ContainerRecord): Promise<void> {
-    const dir = this.o.dirOf(rec.id);
-    const rootfs = join(dir, 'merged');
+  private async doLaunch(rec: ContainerRecord, prepared: Promise<{ pid: number }> | undefined): Promise<void> {
     const t0 = performance.now();
-    const phases: Record<string, number> = {};
-    const lap = (name: string) => (phases[name] = Math.round((performance.now() - t0) * 10) / 10);
     try {
-      await this.ensureMounted(rec);
-      lap('mount');
-      const hc = rec.hostConfig;
-      const networkMode = hc.NetworkMode ?? 'bridge';
-      const hostname = rec.config.Hostname || (networkMode === 'host' ? await hostHostname() : rec.id.slice(0, 12));
-      const [user, etc] = await Promise.all([
-        resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []),
-        writeEtcFiles(dir, { hostname, domainname: rec.config.Domainname, networkMode, extraHosts: (hc.ExtraHosts as string[] | null) ?? [] }),
-      ]);
-      lap('etc');
-      const spec = this.o.runtime.buildSpec(this.specInput(rec, rootfs, user, hostname, etc));
-      const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
-      await mkdir(bundleDir, { recursive: true });
-      lap('spec');
-      const { pid } = await this.o.runtime.create({ id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime });
-      lap('create');
+      // A failed preparation is retried once from scratch: it may have met a passing condition.
+      const created = (prepared ? await prepared.catch(() => undefined) : undefined) ?? (await this.createInRuntime(rec));
+      const t1 = performance.now();
       try {
         await this.o.runtime.start(rec.id, rec.runtime);
-        lap('start');
-        log.debug('container started', { id: rec.id, ...phases });
       } catch (err) {
         await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
         throw err;
       }
+      log.debug('container started', { id: rec.id, prepared: prepared !== undefined, createMs: ms(t1 - t0), startMs: ms(performance.now() - t1) });
       rec.state.status = 'running';
-      rec.state.pid = pid;
+      rec.state.pid = created.pid;
       rec.state.error = '';
       rec.state.exitCode = 0;
       rec.state.startedAt = nowRfc3339Nano();
@@ -109,6 +116,24 @@ export class Launcher {
       await this.unmount(rec.id).catch(() => undefined);
       throw failure.error;
     }
+  }
+
+  /** Mounts the rootfs, writes the /etc files and the spec, and creates the container in the runtime. */
+  private async createInRuntime(rec: ContainerRecord): Promise<{ pid: number }> {
+    const dir = this.o.dirOf(rec.id);
+    const rootfs = join(dir, 'merged');
+    await this.ensureMounted(rec);
+    const hc = rec.hostConfig;
+    const networkMode = hc.NetworkMode ?? 'bridge';
+    const hostname = rec.config.Hostname || (networkMode === 'host' ? await hostHostname() : rec.id.slice(0, 12));
+    const [user, etc] = await Promise.all([
+      resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []),
+      writeEtcFiles(dir, { hostname, domainname: rec.config.Domainname, networkMode, extraHosts: (hc.ExtraHosts as string[] | null) ?? [] }),
+    ]);
+    const spec = this.o.runtime.buildSpec(this.specInput(rec, rootfs, user, hostname, etc));
+    const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
+    await mkdir(bundleDir, { recursive: true });
+    return this.o.runtime.create({ id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime });
   }
 
   private specInput(
@@ -218,6 +243,9 @@ export class Launcher {
    * the directory once this resolves.
    */
   async destroy(rec: ContainerRecord, movedDir: string): Promise<void> {
+    const prepared = this.prepared.get(rec.id);
+    if (prepared) clearTimeout(prepared.timer);
+    this.prepared.delete(rec.id);
     await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
     const oldTarget = join(this.o.dirOf(rec.id), 'merged');
     if (this.mounted.delete(oldTarget)) await this.o.images.unmountOverlay(join(movedDir, 'merged'));

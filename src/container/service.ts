@@ -133,7 +133,7 @@ export class ContainerService {
       restartCount: 0,
     };
     await this.repo.add(record);
-    this.launcher.premount(record);
+    this.launcher.prepare(record);
     this.emit('create', record);
     return { Id: id, Warnings: [] };
   }
@@ -327,6 +327,7 @@ export class ContainerService {
   }
 
   private async handleExit(id: string, exitCode: number): Promise<void> {
+    log.debug('exit noticed', { id, exitCode });
     const rec = this.repo.tryFind(id);
     if (!rec) return;
     await this.launcher.settled(id); // a start in flight records "running" first
@@ -395,6 +396,12 @@ export class ContainerService {
         const moved = await this.repo.remove(rec);
         await this.launcher.destroy(rec, moved).catch(() => undefined);
         this.repo.purge(moved);
+        continue;
+      }
+      if (rec.state.status === 'created') {
+        // Prepared in the runtime before the crash but never started: undo it.
+        const probe = await this.opts.runtime.probe(rec.id);
+        if (probe.conmonAlive) await this.opts.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
         continue;
       }
       if (!isRunningStatus(rec.state.status)) {
