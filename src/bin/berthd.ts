@@ -20,10 +20,10 @@ const USAGE = `Usage:	berthd [OPTIONS]
 A Docker-compatible container engine daemon
 
 Options:
-      --data-root string        Root directory of persistent state (default "/var/lib/berth")
+      --data-root string        Root directory of persistent state (default "/var/lib/berth", or $BERTH_ROOT)
       --default-runtime string  Default OCI runtime for containers (default "crun")
   -D, --debug                   Enable debug mode
-      --exec-root string        Root directory for execution state files (default "/run/berth")
+      --exec-root string        Root directory for execution state files (default "/run/berth", or $BERTH_EXEC_ROOT)
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
@@ -34,7 +34,7 @@ function parseFlags(argv: string[]): DaemonFlags {
   const flags: DaemonFlags = {
     hosts: [],
     dataRoot: process.env.BERTH_ROOT || '/var/lib/berth',
-    execRoot: '/run/berth',
+    execRoot: process.env.BERTH_EXEC_ROOT || '/run/berth',
     pidfile: '',
     logLevel: 'info',
   };

@@ -2,8 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export const DEFAULT_SOCKET = '/run/berth/berth.sock';
-const DAEMON_LOG = '/var/log/berthd.log';
+/**
+ * The daemon's run directory: BERTH_EXEC_ROOT, as berthd reads it, else
+ * /run/berth. The default socket lives there.
+ */
+const EXEC_ROOT = process.env.BERTH_EXEC_ROOT || '/run/berth';
+export const DEFAULT_SOCKET = `${EXEC_ROOT}/berth.sock`;
+const DAEMON_LOG = process.env.BERTH_EXEC_ROOT ? `${EXEC_ROOT}/berthd.log` : '/var/log/berthd.log';
 const START_TIMEOUT_MS = 20_000;
 
 /** The berthd script that sits beside this CLI (dist/berthd.js), else berthd on PATH. */
@@ -30,10 +35,12 @@ export async function startDaemon(isUp: () => Promise<boolean>, err: NodeJS.Writ
   mkdirSync(dirname(DAEMON_LOG), { recursive: true });
   const logFd = openSync(DAEMON_LOG, 'a');
   const { file, args } = daemonCommand();
-  // Through sh, to close descriptors we inherited without close-on-exec: a
-  // daemon holding a caller's pipe would keep that caller (a CI runner) waiting.
-  const closeInherited = 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null; exec "$@"';
-  const child = spawn('/bin/sh', ['-c', closeInherited, 'sh', file, ...args], { detached: true, stdio: ['ignore', logFd, logFd] });
+  // Through bash (dash cannot name descriptors above 9), to close descriptors we
+  // inherited without close-on-exec: a daemon holding a caller's pipe would keep
+  // that caller (a CI runner) waiting for the pipe to close.
+  const closeInherited =
+    'for fd in /proc/$$/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ] && [ -e "/proc/$$/fd/$fd" ]; then eval "exec $fd>&-"; fi; done; exec "$@"';
+  const child = spawn('/bin/bash', ['-c', closeInherited, 'bash', file, ...args], { detached: true, stdio: ['ignore', logFd, logFd] });
   let exitCode: number | null = null;
   child.on('exit', (code) => {
     exitCode = code ?? 1;

@@ -58,7 +58,7 @@ function clientFactory(host: string | undefined, io: Io): () => Promise<DockerCl
   return () =>
     (cached ??= (async () => {
       const explicit = host ?? process.env.BERTH_HOST ?? process.env.DOCKER_HOST;
-      const client = connect(explicit);
+      const client = connect(explicit ?? `unix://${DEFAULT_SOCKET}`);
       if (explicit && explicit !== `unix://${DEFAULT_SOCKET}`) return client;
       try {
         await client.ping();

@@ -81,16 +81,19 @@ export class Launcher {
     if (ok) await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
   }
 
-  /** Starts the container; on success rec.state is "running" (caller persists). */
-  async launch(rec: ContainerRecord): Promise<void> {
+  /**
+   * Starts the container; on success rec.state is "running" (caller persists).
+   * `onStarted` runs the moment the process runs, before its exit can be seen.
+   */
+  async launch(rec: ContainerRecord, onStarted?: () => void): Promise<void> {
     const prepared = this.prepared.get(rec.id);
     this.prepared.delete(rec.id);
     if (prepared) clearTimeout(prepared.timer);
     await this.settled(rec.id);
-    return this.track(rec.id, this.doLaunch(rec, prepared?.promise));
+    return this.track(rec.id, this.doLaunch(rec, prepared?.promise, onStarted));
   }
 
-  private async doLaunch(rec: ContainerRecord, prepared: Promise<{ pid: number }> | undefined): Promise<void> {
+  private async doLaunch(rec: ContainerRecord, prepared: Promise<{ pid: number }> | undefined, onStarted?: () => void): Promise<void> {
     const t0 = performance.now();
     try {
       // A failed preparation is retried once from scratch: it may have met a passing condition.
@@ -109,6 +112,7 @@ export class Launcher {
       rec.state.exitCode = 0;
       rec.state.startedAt = nowRfc3339Nano();
       rec.state.oomKilled = false;
+      onStarted?.();
     } catch (err) {
       const failure = startFailure(err, rec.path);
       rec.state.error = failure.message;

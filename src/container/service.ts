@@ -205,7 +205,7 @@ export class ContainerService {
         throw conflict(`cannot start container ${rec.id}: container is marked for removal`);
       }
       try {
-        await this.launcher.launch(rec);
+        await this.launcher.launch(rec, () => this.emit('start', rec));
       } catch (err) {
         await this.repo.save(rec).catch(() => undefined);
         if (rec.hostConfig.AutoRemove) void this.remove(rec.id, { force: true }).catch(() => undefined);
@@ -213,7 +213,6 @@ export class ContainerService {
       }
       await this.repo.save(rec);
     });
-    this.emit('start', rec);
   }
 
   async stop(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -250,7 +249,7 @@ export class ContainerService {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
       if (isRunningStatus(rec.state.status)) await this.stopRunning(rec, o);
-      await this.launcher.launch(rec);
+      await this.launcher.launch(rec, () => this.emit('start', rec));
       await this.repo.save(rec);
     });
     this.emit('restart', rec);

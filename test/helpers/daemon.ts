@@ -182,7 +182,7 @@ export class TestDaemon {
 }
 
 /** Kills monitors and container processes that belong to an exec root. */
-function killStrays(execRoot: string): void {
+export function killStrays(execRoot: string): void {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let cmdline = '';
     try {
@@ -206,7 +206,7 @@ function killStrays(execRoot: string): void {
   }
 }
 
-function unmountUnder(dir: string): void {
+export function unmountUnder(dir: string): void {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])

@@ -105,3 +105,36 @@ test('logs come as multiplexed frames for API 1.42+', async () => {
   assert.equal(raw.readUInt32BE(4), 4);
   await d.api('DELETE', `/containers/${id}`);
 });
+
+test('/events streams container events with the legacy status fields', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const run = await d.berth(['run', '--rm', '--name', 'evented', 'busybox', 'true']);
+  assert.equal(run.code, 0);
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const r = await d.api('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: ['evented'] }))}`);
+  const events = r.body.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => e.Action), ['create', 'start', 'die', 'destroy']);
+  assert.equal(events[0].status, 'create');
+  assert.equal(events[0].Type, 'container');
+  assert.equal(events[0].Actor.Attributes.name, 'evented');
+});
+
+test('a command that is not executable exits 126', async () => {
+  const r = await d.berth(['run', '--rm', 'busybox', '/etc/passwd']);
+  assert.equal(r.code, 126, r.stderr);
+  assert.match(r.stderr, /permission denied/i);
+});
+
+test('--default-runtime runc makes runc the daemon default', async () => {
+  const { TestDaemon: Daemon } = await import('../helpers/daemon.js');
+  const other = await Daemon.start({ args: ['--default-runtime', 'runc'] });
+  try {
+    const info = await other.api('GET', '/info');
+    assert.equal(info.json.DefaultRuntime, 'runc');
+    const r = await other.berth(['run', '--name', 'viarunc', 'busybox', 'echo', 'ok']);
+    assert.equal(r.stdout, 'ok\n');
+    assert.equal((await other.berth(['inspect', '-f', '{{.HostConfig.Runtime}}', 'viarunc'])).stdout, 'runc\n');
+  } finally {
+    await other.stop();
+  }
+});

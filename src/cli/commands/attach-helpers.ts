@@ -16,8 +16,11 @@ export async function attachAndWait(
   start: () => Promise<void>,
   o: { condition?: string; stdout?: boolean; stderr?: boolean } = {},
 ): Promise<number> {
-  const attach = await client.containerAttach(id, { stream: true, stdout: o.stdout ?? true, stderr: o.stderr ?? true });
-  const waited = await client.containerWait(id, o.condition ?? 'next-exit');
+  // Both must be registered before start; they need not wait for each other.
+  const [attach, waited] = await Promise.all([
+    client.containerAttach(id, { stream: true, stdout: o.stdout ?? true, stderr: o.stderr ?? true }),
+    client.containerWait(id, o.condition ?? 'next-exit'),
+  ]);
   const output = pipeOutput(attach, env, tty);
   try {
     await start();
