@@ -1,6 +1,7 @@
 import type { Io } from './command.js';
 import { formatRows, parseTemplate, prepareFormat } from './template.js';
 import { UsageError } from './flags.js';
+import { ClientError } from '../client/index.js';
 
 export interface RowsOutput {
   format: string;
@@ -67,4 +68,23 @@ export async function confirm(io: Io, question: string): Promise<boolean> {
     input.resume();
   });
   return /^y(es)?$/i.test(answer.trim());
+}
+
+/**
+ * Runs an action on each named target (container, image), printing what each
+ * returns and reporting each failure as docker does, without stopping at the
+ * first; the exit code is 1 if any failed.
+ */
+export async function forEachTarget(io: Io, names: string[], action: (name: string) => Promise<string[]>): Promise<number> {
+  let failed = false;
+  for (const name of names) {
+    try {
+      for (const line of await action(name)) io.out.write(`${line}\n`);
+    } catch (err) {
+      if (!(err instanceof ClientError)) throw err;
+      failed = true;
+      io.err.write(`Error response from daemon: ${err.message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 import type { Command, CommandEnv } from '../command.js';
 import { CliError, println } from '../command.js';
 import { humanSize, timeAgo, truncateId } from '../humanize.js';
-import { printRows, parseFilterFlags } from '../output.js';
+import { forEachTarget, printRows, parseFilterFlags } from '../output.js';
 import { ClientError } from '../../client/index.js';
 import type { ContainerSummary } from '../../spec/docker-container.js';
 
@@ -73,19 +73,12 @@ export const psCommand: Command = {
   },
 };
 
-/** Runs a verb on each named container, prints each name done, reports each failure; exit 1 if any failed. */
-async function eachContainer(env: CommandEnv, names: string[], verb: (name: string) => Promise<void>): Promise<number> {
-  let failed = 0;
-  for (const name of names) {
-    try {
-      await verb(name);
-      println(env.io.out, name);
-    } catch (err) {
-      failed++;
-      println(env.io.err, err instanceof ClientError ? `Error response from daemon: ${err.message}` : String((err as Error).message));
-    }
-  }
-  return failed ? 1 : 0;
+/** Runs a verb on each named container and prints the name of each one done. */
+function eachContainer(env: CommandEnv, names: string[], verb: (name: string) => Promise<void>): Promise<number> {
+  return forEachTarget(env.io, names, async (name) => {
+    await verb(name);
+    return [name];
+  });
 }
 
 export const startCommand: Command = {
@@ -196,17 +189,10 @@ export const waitCommand: Command = {
   flags: [],
   async run(flags, env) {
     const client = await env.client();
-    let failed = 0;
-    for (const name of flags.positionals) {
-      try {
-        const res = await (await client.containerWait(name, 'not-running')).result;
-        println(env.io.out, String(res.StatusCode));
-      } catch (err) {
-        failed++;
-        println(env.io.err, err instanceof ClientError ? `Error response from daemon: ${err.message}` : String(err));
-      }
-    }
-    return failed ? 1 : 0;
+    return forEachTarget(env.io, flags.positionals, async (name) => {
+      const res = await (await client.containerWait(name, 'not-running')).result;
+      return [String(res.StatusCode)];
+    });
   },
 };
 

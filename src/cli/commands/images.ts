@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises';
 import type { Command } from '../command.js';
 import { CliError, println } from '../command.js';
 import { humanSize, timeAgo, truncateId } from '../humanize.js';
-import { parseFilterFlags, printRows, confirm } from '../output.js';
-import { ClientError, readJsonLines } from '../../client/index.js';
+import { parseFilterFlags, printRows, confirm, forEachTarget } from '../output.js';
+import { readJsonLines } from '../../client/index.js';
 import type { ImageSummary } from '../../spec/docker-image.js';
 
 const IMAGES_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
@@ -93,20 +93,13 @@ export const rmiCommand: Command = {
   ],
   async run(flags, env) {
     const client = await env.client();
-    let failed = false;
-    for (const name of flags.positionals) {
-      try {
-        for (const item of await client.imageRemove(name, { force: flags.bool('force'), noprune: flags.bool('no-prune') })) {
-          if (item.Untagged) println(env.io.out, `Untagged: ${item.Untagged}`);
-          if (item.Deleted) println(env.io.out, `Deleted: ${item.Deleted}`);
-        }
-      } catch (err) {
-        if (!(err instanceof ClientError)) throw err;
-        failed = true;
-        println(env.io.err, `Error response from daemon: ${err.message}`);
-      }
-    }
-    return failed ? 1 : 0;
+    return forEachTarget(env.io, flags.positionals, async (name) => {
+      const items = await client.imageRemove(name, { force: flags.bool('force'), noprune: flags.bool('no-prune') });
+      return items.flatMap((item) => [
+        ...(item.Untagged ? [`Untagged: ${item.Untagged}`] : []),
+        ...(item.Deleted ? [`Deleted: ${item.Deleted}`] : []),
+      ]);
+    });
   },
 };
 
