@@ -227,9 +227,11 @@ export class Transport {
     if (body !== undefined && !isStream && !Buffer.isBuffer(body) && typeof body !== 'string') {
       headers['Content-Type'] ??= 'application/json';
     }
+    // `servername: ''` keeps the agent from deriving a TLS server name, whose first
+    // use compiles Node's IPv6 regular expression (~5 ms of every CLI start).
     const target =
       this.host.kind === 'unix'
-        ? { socketPath: this.host.socketPath, host: 'localhost' }
+        ? { socketPath: this.host.socketPath, host: 'localhost', servername: '' }
         : { host: this.host.hostname, port: this.host.port };
     return http.request({ ...target, method: o.method ?? 'GET', path, headers, agent, signal: o.signal });
   }
