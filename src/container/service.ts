@@ -14,8 +14,10 @@ import { parseSignal } from './signals.js';
 import { matchesFilters, validateFilters } from './filters.js';
 import { toInspect, toSummary } from './views.js';
 import { Locks } from './locks.js';
+import { ExitWaiters, type WaitCondition } from './waiters.js';
 
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+export type { WaitCondition } from './waiters.js';
+
 
 export interface ContainerEvent {
   action: string;
@@ -33,19 +35,13 @@ export interface ContainerServiceOptions {
   onEvent?: (event: ContainerEvent) => void;
 }
 
-interface Waiter {
-  condition: WaitCondition;
-  resolve: (r: ContainerWaitResponse) => void;
-}
-
 /**
  * Containers: the lifecycle state machine (created → running → exited, and
  * removal) over the repository, the image store and the OCI runtime. Every verb
  * takes the container's lock, checks the transition, then acts.
  */
 export class ContainerService {
-  private readonly waiters = new Map<string, Waiter[]>();
-  private readonly exitSignals = new Map<string, Array<() => void>>();
+  private readonly waiters = new ExitWaiters();
   private readonly locks = new Locks();
   private readonly launcher: Launcher;
 
@@ -159,9 +155,7 @@ export class ContainerService {
       );
     });
     this.emit('destroy', rec);
-    for (const resolve of this.exitSignals.get(rec.id) ?? []) resolve();
-    this.exitSignals.delete(rec.id);
-    this.settleWaiters(rec, 'removed');
+    this.waiters.settle(rec.id, 'removed', rec.state.exitCode);
   }
 
   async rename(ref: string, newName: string): Promise<void> {
@@ -255,19 +249,10 @@ export class ContainerService {
     this.emit('restart', rec);
   }
 
-  /** Settles at the container's next recorded exit or its removal. */
-  private nextExit(id: string): Promise<void> {
-    return new Promise((resolve) => {
-      const list = this.exitSignals.get(id) ?? [];
-      list.push(resolve);
-      this.exitSignals.set(id, list);
-    });
-  }
-
   /** Sends a signal and waits up to `ms` for the exit to be recorded; true if it was. */
   private async killAndWait(rec: ContainerRecord, signal: string, ms: number): Promise<boolean> {
     if (!isRunningStatus(rec.state.status)) return true;
-    const exited = this.nextExit(rec.id);
+    const exited = this.waiters.nextExit(rec.id);
     try {
       await this.opts.runtime.kill(rec.id, signal, rec.runtime);
     } catch (err) {
@@ -305,24 +290,7 @@ export class ContainerService {
     if (condition === 'not-running' && !isRunningStatus(rec.state.status)) {
       return Promise.resolve({ StatusCode: rec.state.exitCode, Error: null });
     }
-    return new Promise((resolve) => {
-      const list = this.waiters.get(rec.id) ?? [];
-      list.push({ condition, resolve });
-      this.waiters.set(rec.id, list);
-    });
-  }
-
-  private settleWaiters(rec: ContainerRecord, event: 'exit' | 'removed'): void {
-    const list = this.waiters.get(rec.id);
-    if (!list) return;
-    const keep: Waiter[] = [];
-    for (const w of list) {
-      const done = event === 'removed' || w.condition !== 'removed';
-      if (done) w.resolve({ StatusCode: rec.state.exitCode, Error: null });
-      else keep.push(w);
-    }
-    if (keep.length) this.waiters.set(rec.id, keep);
-    else this.waiters.delete(rec.id);
+    return this.waiters.waitFor(rec.id, condition);
   }
 
   private async handleExit(id: string, exitCode: number): Promise<void> {
@@ -341,10 +309,8 @@ export class ContainerService {
     rec.state.pid = 0;
     rec.state.finishedAt = nowRfc3339Nano();
     rec.state.exits += 1;
-    for (const resolve of this.exitSignals.get(rec.id) ?? []) resolve();
-    this.exitSignals.delete(rec.id);
     this.emit('die', rec, { exitCode: String(exitCode) });
-    this.settleWaiters(rec, 'exit');
+    this.waiters.settle(rec.id, 'exit', exitCode);
     const autoRemove = rec.hostConfig.AutoRemove === true;
     if (!autoRemove) {
       await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
@@ -372,7 +338,7 @@ export class ContainerService {
     const following = o.attach || (o.follow && isRunningStatus(rec.state.status));
     const records = this.opts.runtime.readLog(this.launcher.logPath(rec.id), {
       follow: o.follow || o.attach,
-      stopWhen: following ? this.nextExit(rec.id) : undefined,
+      stopWhen: following ? this.waiters.nextExit(rec.id) : undefined,
       tail: o.attach ? 0 : o.tail,
       sinceNs: o.sinceNs,
       untilNs: o.untilNs,
