@@ -20,6 +20,8 @@ await build({
   format: 'esm',
   entryPoints: ['src/bin/berthd.ts'],
   outfile: 'dist/berthd.js',
+  // A native addon: resolved at run time from node_modules, never bundled.
+  external: ['node-unix-socket'],
   banner: { js: '#!/usr/bin/env node\nimport { createRequire as __berthCreateRequire } from "node:module"; const require = __berthCreateRequire(import.meta.url);' },
 });
 chmodSync('dist/berth.cjs', 0o755);

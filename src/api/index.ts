@@ -4,6 +4,11 @@ import { ApiServer } from './server.js';
 import { systemRoutes } from './routes/system.js';
 import { containerRoutes } from './routes/containers.js';
 import { imageRoutes } from './routes/images.js';
+import { volumeRoutes } from './routes/volumes.js';
+import { archiveRoutes } from './routes/archive.js';
+import { dfRoutes } from './routes/df.js';
+import { execRoutes } from './routes/exec.js';
+import { runningRoutes } from './routes/running.js';
 
 export { ApiServer } from './server.js';
 export { API_VERSION, MIN_API_VERSION, ENGINE_VERSION } from './version.js';
@@ -14,5 +19,10 @@ export function createApiServer(engine: Engine): ApiServer {
   systemRoutes(router, engine);
   containerRoutes(router, engine);
   imageRoutes(router, engine);
+  volumeRoutes(router, engine);
+  archiveRoutes(router, engine);
+  dfRoutes(router, engine);
+  execRoutes(router, engine);
+  runningRoutes(router, engine);
   return new ApiServer(router);
 }

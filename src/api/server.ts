@@ -24,7 +24,11 @@ export class ApiServer {
 
   constructor(private readonly router: Router) {
     this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => void this.dispatch(req, res, undefined));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => void this.dispatch(req, undefined, socket));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Bytes after the headers (an exec start's JSON body, early stdin) belong to the stream.
+      if (head.length > 0) socket.unshift(head);
+      void this.dispatch(req, undefined, socket);
+    });
     this.server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     });

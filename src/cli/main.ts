@@ -14,11 +14,21 @@ import {
   imagesCommand, rmiCommand, tagCommand, importCommand, imagePruneCommand, historyCommand,
 } from './commands/images.js';
 import { versionCommand, infoCommand } from './commands/system.js';
+import { execCommand } from './commands/exec.js';
+import { attachCommand } from './commands/attach.js';
+import { eventsCommand, pauseCommand, topCommand, unpauseCommand } from './commands/running.js';
+import { statsCommand } from './commands/stats.js';
+import { VOLUME_COMMANDS } from './commands/volumes.js';
+import { cpCommand } from './commands/cp.js';
+import { diffCommand } from './commands/diff.js';
+import { dfCommand } from './commands/df.js';
 
 const TOP: Command[] = [
   runCommand, createCommand, psCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
   waitCommand, renameCommand, logsCommand, inspectCommand(undefined, 'inspect', 'inspect [OPTIONS] NAME|ID [NAME|ID...]'),
   imagesCommand, rmiCommand, tagCommand, importCommand, historyCommand, versionCommand, infoCommand,
+  execCommand, attachCommand, topCommand, pauseCommand, unpauseCommand, eventsCommand, statsCommand,
+  cpCommand, diffCommand,
 ];
 
 const byName = (list: Command[]) => new Map(list.map((c) => [c.name, c]));
@@ -29,8 +39,10 @@ const GROUPS: Record<string, { description: string; commands: Map<string, Comman
     description: 'Manage containers',
     commands: new Map([
       ...byName([runCommand, createCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand, waitCommand, renameCommand, logsCommand, containerPruneCommand]),
-      ['ls', psCommand], ['list', psCommand], ['ps', psCommand], ['remove', rmCommand],
+      ['ls', psCommand], ['list', psCommand], ['ps', psCommand], ['remove', rmCommand], ['exec', execCommand], ['attach', attachCommand],
+      ['top', topCommand], ['pause', pauseCommand], ['unpause', unpauseCommand], ['stats', statsCommand],
       ['inspect', inspectCommand('container', 'inspect', 'container inspect [OPTIONS] CONTAINER [CONTAINER...]')],
+      ['cp', cpCommand], ['diff', diffCommand],
     ]),
   },
   image: {
@@ -41,6 +53,8 @@ const GROUPS: Record<string, { description: string; commands: Map<string, Comman
       ['inspect', inspectCommand('image', 'inspect', 'image inspect [OPTIONS] IMAGE [IMAGE...]')],
     ]),
   },
+  volume: { description: 'Manage volumes', commands: new Map(VOLUME_COMMANDS) },
+  system: { description: 'Manage berth', commands: new Map([['df', dfCommand]]) },
 };
 
 function topHelp(): string {
@@ -138,7 +152,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** Prints an error as docker does and picks the exit code. */
 function reportError(err: unknown, io: Io, commandPath: string): number {
-  const isRun = /\b(run|create)$/.test(commandPath);
+  const isRun = /^berth (container )?(run|create)$/.test(commandPath);
   if (err instanceof UsageError) {
     io.err.write(`${err.message}\nSee '${commandPath} --help'.\n`);
     return 125;

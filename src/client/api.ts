@@ -11,8 +11,10 @@ import type { ImageInspect, ImageSummary } from '../spec/docker-image.js';
 /** What the typed client needs from the HTTP transport. */
 export interface ApiTransport {
   json<T>(method: string, path: string, o?: { query?: Query; body?: unknown; headers?: Record<string, string> }): Promise<T>;
-  stream(method: string, path: string, o?: { query?: Query; body?: unknown | Readable; headers?: Record<string, string> }): Promise<Readable>;
-  upgrade(method: string, path: string, o?: { query?: Query }): Promise<Duplex>;
+  stream(method: string, path: string, o?: { query?: Query; body?: unknown | Readable; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Readable>;
+  upgrade(method: string, path: string, o?: { query?: Query; body?: unknown }): Promise<Duplex>;
+  /** The answer's headers with its unread body (archive: the stat travels in a header). */
+  raw(method: string, path: string, o?: { query?: Query; body?: unknown | Readable; headers?: Record<string, string> }): Promise<{ headers: Record<string, string | string[] | undefined>; body: Readable }>;
 }
 
 export type Query = Record<string, string | number | boolean | undefined | string[] | Filters>;
@@ -69,8 +71,8 @@ export class DockerClient {
    * `result` settles when the condition is met. (Wrapped in an object because
    * an async function would flatten a returned promise.)
    */
-  async containerWait(id: string, condition?: string): Promise<{ result: Promise<ContainerWaitResponse> }> {
-    const body = await this.t.stream('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition } });
+  async containerWait(id: string, condition?: string, signal?: AbortSignal): Promise<{ result: Promise<ContainerWaitResponse> }> {
+    const body = await this.t.stream('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition }, signal });
     return { result: readJson<ContainerWaitResponse>(body) };
   }
   containerLogs(id: string, o: { follow?: boolean; stdout?: boolean; stderr?: boolean; since?: string; until?: string; timestamps?: boolean; tail?: string }): Promise<Readable> {
@@ -78,6 +80,86 @@ export class DockerClient {
   }
   containerAttach(id: string, o: { stream?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean; logs?: boolean }): Promise<Duplex> {
     return this.t.upgrade('POST', `/containers/${encodeURIComponent(id)}/attach`, { query: o });
+  }
+
+  containerResize(id: string, h: number, w: number): Promise<void> {
+    return this.t.json('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h, w } });
+  }
+  containerPause(id: string): Promise<void> {
+    return this.t.json('POST', `/containers/${encodeURIComponent(id)}/pause`);
+  }
+  containerUnpause(id: string): Promise<void> {
+    return this.t.json('POST', `/containers/${encodeURIComponent(id)}/unpause`);
+  }
+  containerTop(id: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+    return this.t.json('GET', `/containers/${encodeURIComponent(id)}/top`, { query: { ps_args: psArgs } });
+  }
+  /** Newline-delimited StatsJSON: one reading a second with `stream`, else one. */
+  containerStats(id: string, o: { stream: boolean; oneShot?: boolean }): Promise<Readable> {
+    return this.t.stream('GET', `/containers/${encodeURIComponent(id)}/stats`, { query: { stream: o.stream, 'one-shot': o.oneShot } });
+  }
+  /** GET /events: newline-delimited JSON, endless unless `until` is given. */
+  events(o: { since?: string; until?: string; filters?: Filters } = {}): Promise<Readable> {
+    return this.t.stream('GET', '/events', { query: { since: o.since, until: o.until, filters: o.filters } });
+  }
+  execCreate(id: string, body: Record<string, unknown>): Promise<{ Id: string }> {
+    return this.t.json('POST', `/containers/${encodeURIComponent(id)}/exec`, { body });
+  }
+  /** Detached: answers once the process runs. */
+  execStartDetached(execId: string): Promise<void> {
+    return this.t.json('POST', `/exec/${encodeURIComponent(execId)}/start`, { body: { Detach: true, Tty: false } });
+  }
+  /** Attached: the hijacked stream carries the output (multiplexed without a tty) and takes stdin. */
+  execStart(execId: string, o: { tty: boolean; consoleSize?: [number, number] }): Promise<Duplex> {
+    return this.t.upgrade('POST', `/exec/${encodeURIComponent(execId)}/start`, { body: { Detach: false, Tty: o.tty, ConsoleSize: o.consoleSize } });
+  }
+  execInspect(execId: string): Promise<{ ExitCode: number | null; Running: boolean; Pid: number }> {
+    return this.t.json('GET', `/exec/${encodeURIComponent(execId)}/json`);
+  }
+  execResize(execId: string, h: number, w: number): Promise<void> {
+    return this.t.json('POST', `/exec/${encodeURIComponent(execId)}/resize`, { query: { h, w } });
+  }
+
+  /** HEAD /containers/{id}/archive: the path's stat, from the X-Docker-Container-Path-Stat header. */
+  async containerStatPath(id: string, path: string): Promise<ContainerPathStat> {
+    const res = await this.t.raw('HEAD', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } });
+    res.body.resume();
+    return decodePathStat(res.headers);
+  }
+  /** GET /containers/{id}/archive: a tar of the path, with its stat. */
+  async containerArchive(id: string, path: string): Promise<{ stat: ContainerPathStat; body: Readable }> {
+    const res = await this.t.raw('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } });
+    return { stat: decodePathStat(res.headers), body: res.body };
+  }
+  /** PUT /containers/{id}/archive: extracts the tar into the directory `path`. */
+  async containerPutArchive(id: string, path: string, tar: Readable, o: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
+    const res = await this.t.raw('PUT', `/containers/${encodeURIComponent(id)}/archive`, {
+      query: { path, noOverwriteDirNonDir: o.noOverwriteDirNonDir, copyUIDGID: o.copyUIDGID },
+      body: tar,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+    res.body.resume();
+  }
+  containerChanges(id: string): Promise<Array<{ Path: string; Kind: number }> | null> {
+    return this.t.json('GET', `/containers/${encodeURIComponent(id)}/changes`);
+  }
+  volumeList(filters?: Filters): Promise<{ Volumes: VolumeSummary[] | null; Warnings: string[] | null }> {
+    return this.t.json('GET', '/volumes', { query: { filters } });
+  }
+  volumeCreate(body: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }): Promise<VolumeSummary> {
+    return this.t.json('POST', '/volumes/create', { body });
+  }
+  volumeInspect(name: string): Promise<VolumeSummary> {
+    return this.t.json('GET', `/volumes/${encodeURIComponent(name)}`);
+  }
+  volumeRemove(name: string, o: { force?: boolean } = {}): Promise<void> {
+    return this.t.json('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: o.force } });
+  }
+  volumesPrune(filters?: Filters): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.t.json('POST', '/volumes/prune', { query: { filters } });
+  }
+  systemDf(): Promise<Record<string, unknown>> {
+    return this.t.json('GET', '/system/df');
   }
 
   imageList(o: { all?: boolean; filters?: Filters; digests?: boolean } = {}): Promise<ImageSummary[]> {
@@ -116,4 +198,30 @@ async function readJson<T>(stream: Readable): Promise<T> {
   for await (const c of stream) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8').trim();
   return JSON.parse(text) as T;
+}
+
+/** The stat docker cp reads; `mode` carries Go's os.FileMode bits. */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+export interface VolumeSummary {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt?: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+  Scope: string;
+  UsageData?: { Size: number; RefCount: number };
+}
+
+function decodePathStat(headers: Record<string, string | string[] | undefined>): ContainerPathStat {
+  const raw = headers['x-docker-container-path-stat'];
+  if (typeof raw !== 'string') throw new Error('the daemon sent no X-Docker-Container-Path-Stat header');
+  return JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as ContainerPathStat;
 }

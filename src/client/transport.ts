@@ -134,7 +134,7 @@ export interface TransportOptions {
   userAgent?: string;
 }
 
-type QueryShape = { query?: Record<string, QueryValue>; body?: unknown; headers?: Record<string, string> };
+type QueryShape = { query?: Record<string, QueryValue>; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal };
 
 /** One daemon connection pool. Idle sockets do not keep the process alive. */
 export class Transport {
@@ -197,6 +197,12 @@ export class Transport {
   /** client/api.ts's ApiTransport: the unread body of a streaming request. */
   async stream(method: string, path: string, o: QueryShape = {}): Promise<Readable> {
     return (await this.requestStream({ method, path, ...o })).body;
+  }
+
+  /** client/api.ts's ApiTransport: headers and unread body. */
+  async raw(method: string, path: string, o: QueryShape = {}): Promise<{ headers: http.IncomingHttpHeaders; body: Readable }> {
+    const res = await this.requestStream({ method, path, ...o });
+    return { headers: res.headers, body: res.body };
   }
 
   /** client/api.ts's ApiTransport: a hijacked connection for attach and exec. */

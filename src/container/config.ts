@@ -128,9 +128,6 @@ function normalizeNetworkMode(mode: string | undefined): string {
 
 /** Features later work adds; refusing them beats silently running without them. */
 function refuseUnsupported(hc: HostConfig): void {
-  if ((hc.Binds?.length ?? 0) > 0 || (hc.Mounts?.length ?? 0) > 0 || Object.keys(hc.Tmpfs ?? {}).length > 0) {
-    throw invalidArgument('volumes, bind mounts and tmpfs mounts are not supported by this berthd yet');
-  }
   if (Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts) {
     throw invalidArgument('publishing ports is not supported by this berthd yet');
   }

@@ -3,3 +3,11 @@ export type { ContainerEvent, ContainerServiceOptions, WaitCondition } from './s
 export type { ContainerImages, ContainerRuntime, LogRecord } from './ports.js';
 export type { ContainerRecord } from './record.js';
 export { parseSignal } from './signals.js';
+export { ExecService } from './exec.js';
+export type { ExecCreateBody, ExecServiceOptions, ExecStreams } from './exec.js';
+export { ArchiveService } from './archive.js';
+export type { PathStat } from './archive.js';
+export type { ContainerVolumes, MountRecord } from './mounts.js';
+export { ContainerIo } from './attach.js';
+export type { ContainerIoOptions } from './attach.js';
+export { containerStats, type StatsOptions } from './stats.js';

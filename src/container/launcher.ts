@@ -7,6 +7,8 @@ import { nowRfc3339Nano } from './record.js';
 import type { ContainerImages, ContainerRuntime, SpecInput } from './ports.js';
 import { resolveUser } from './user.js';
 import { writeEtcFiles } from './etc-files.js';
+import { type ContainerVolumes, prepareMounts, releaseMounts } from './mounts.js';
+import { isRunningStatus } from './record.js';
 
 /** How long a prepared (created in the runtime, not started) container may wait for its start. */
 const PREPARED_TTL_MS = 30_000;
@@ -20,6 +22,7 @@ export interface LauncherOptions {
   images: ContainerImages;
   runtime: ContainerRuntime;
   dirOf: (id: string) => string;
+  volumes?: ContainerVolumes;
 }
 
 /**
@@ -118,6 +121,7 @@ export class Launcher {
       rec.state.error = failure.message;
       rec.state.exitCode = failure.exitCode;
       await this.unmount(rec.id).catch(() => undefined);
+      await releaseMounts(rec.mounts ?? [], rec.id, this.o.volumes);
       throw failure.error;
     }
   }
@@ -134,10 +138,16 @@ export class Launcher {
       resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []),
       writeEtcFiles(dir, { hostname, domainname: rec.config.Domainname, networkMode, extraHosts: (hc.ExtraHosts as string[] | null) ?? [] }),
     ]);
-    const spec = this.o.runtime.buildSpec(this.specInput(rec, rootfs, user, hostname, etc));
+    const mounts = await prepareMounts(rec.mounts ?? [], { rootfs, holder: rec.id, volumes: this.o.volumes });
+    const input = this.specInput(rec, rootfs, user, hostname, etc);
+    input.mounts.push(...mounts);
+    const spec = this.o.runtime.buildSpec(input);
     const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
     await mkdir(bundleDir, { recursive: true });
-    return this.o.runtime.create({ id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime });
+    return this.o.runtime.create({
+      id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime,
+      stdin: rec.config.OpenStdin === true, stdinOnce: rec.config.StdinOnce === true,
+    });
   }
 
   private specInput(
@@ -237,6 +247,7 @@ export class Launcher {
         log.debug('runtime delete after exit failed', { id: rec.id, error: messageOf(err) }),
       );
       await this.unmount(rec.id).catch((err) => log.warn('unmount failed', { id: rec.id, error: messageOf(err) }));
+      await releaseMounts(rec.mounts ?? [], rec.id, this.o.volumes);
     })();
     void this.track(rec.id, work);
   }
@@ -253,6 +264,29 @@ export class Launcher {
     await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
     const oldTarget = join(this.o.dirOf(rec.id), 'merged');
     if (this.mounted.delete(oldTarget)) await this.o.images.unmountOverlay(join(movedDir, 'merged'));
+    await releaseMounts(rec.mounts ?? [], rec.id, this.o.volumes);
+  }
+
+  /**
+   * Runs `fn` on the container's merged rootfs (cp, diff). A container that is
+   * not running has its overlay mounted for the call only; a start waits for
+   * the call through the launcher's in-flight tracking.
+   */
+  async withRootfs<T>(rec: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    await this.settled(rec.id);
+    if (!this.mountsScanned) await this.scanMounts();
+    const target = join(this.o.dirOf(rec.id), 'merged');
+    const wasMounted = this.mounted.has(target);
+    if (wasMounted) return fn(target);
+    const work = (async () => {
+      await this.ensureMounted(rec);
+      try {
+        return await fn(target);
+      } finally {
+        if (!isRunningStatus(rec.state.status) && !this.prepared.has(rec.id)) await this.unmount(rec.id).catch(() => undefined);
+      }
+    })();
+    return this.track(rec.id, work);
   }
 }
 

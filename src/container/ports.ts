@@ -21,11 +21,13 @@ export interface ContainerRuntime {
   readonly names: string[];
   readonly defaultRuntime: string;
   buildSpec(input: ContainerSpecInput): unknown;
-  create(o: { id: string; bundleDir: string; spec: unknown; logPath: string; runtime?: string }): Promise<{ pid: number }>;
+  create(o: { id: string; bundleDir: string; spec: unknown; logPath: string; runtime?: string; stdin?: boolean; stdinOnce?: boolean }): Promise<{ pid: number }>;
   start(id: string, runtime?: string): Promise<void>;
   kill(id: string, signal: string | number, runtime?: string): Promise<void>;
   delete(id: string, runtime?: string, opts?: { force?: boolean }): Promise<void>;
   onExit(listener: (id: string, exitCode: number) => void): () => void;
   probe(id: string): Promise<{ conmonAlive: boolean; exitCode: number | null; pid: number | null }>;
   readLog(path: string, opts: ReadLogOptions): AsyncIterable<LogRecord>;
+  pause(id: string, runtime?: string): Promise<void>;
+  resume(id: string, runtime?: string): Promise<void>;
 }

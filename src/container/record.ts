@@ -1,4 +1,5 @@
 import type { ContainerConfig, ContainerStatus, HostConfig } from '../spec/docker-container.js';
+import type { MountRecord } from './mounts.js';
 
 /**
  * What berth persists about one container (containers/<id>/container.json).
@@ -17,6 +18,10 @@ export interface ContainerRecord {
   runtime: string;
   state: RecordedState;
   restartCount: number;
+  /** The last exit was caused by stop or kill: restart policies leave it be (see restart.ts). */
+  manuallyStopped?: boolean;
+  /** Volume, bind and tmpfs mounts as planned at create (absent: none). */
+  mounts?: MountRecord[];
 }
 
 export interface RecordedState {

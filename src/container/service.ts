@@ -10,11 +10,15 @@ import { ContainerRepository } from './repository.js';
 import { type ContainerRecord, ZERO_TIME, isRunningStatus, nowRfc3339Nano } from './record.js';
 import type { ContainerImages, ContainerRuntime, LogRecord } from './ports.js';
 import { Launcher } from './launcher.js';
+import { setPaused } from './pause.js';
+import { RestartPolicies } from './restart.js';
 import { parseSignal } from './signals.js';
 import { matchesFilters, validateFilters } from './filters.js';
 import { toInspect, toSummary } from './views.js';
 import { Locks } from './locks.js';
 import { ExitWaiters, type WaitCondition } from './waiters.js';
+import { type ContainerVolumes, anonymousVolumes, planMounts } from './mounts.js';
+import { type Change, containerChanges } from './changes.js';
 
 export type { WaitCondition } from './waiters.js';
 
@@ -32,6 +36,8 @@ export interface ContainerServiceOptions {
   execRoot: string;
   images: ContainerImages;
   runtime: ContainerRuntime;
+  /** Named volumes; without it, only bind and tmpfs mounts work. */
+  volumes?: ContainerVolumes;
   onEvent?: (event: ContainerEvent) => void;
 }
 
@@ -44,12 +50,14 @@ export class ContainerService {
   private readonly waiters = new ExitWaiters();
   private readonly locks = new Locks();
   private readonly launcher: Launcher;
+  private readonly restarts: RestartPolicies;
 
   private constructor(
     private readonly repo: ContainerRepository,
     private readonly opts: ContainerServiceOptions,
   ) {
     this.launcher = new Launcher({ ...opts, dirOf: (id) => repo.dirOf(id) });
+    this.restarts = new RestartPolicies({ start: (id) => this.start(id), find: (id) => repo.tryFind(id), save: (r) => repo.save(r) });
   }
 
   static async open(opts: ContainerServiceOptions): Promise<ContainerService> {
@@ -112,6 +120,12 @@ export class ContainerService {
           'You have to remove (or rename) that container to be able to reuse that name.',
       );
     }
+    const mounts = await planMounts({
+      hostConfig: effective.hostConfig,
+      volumePaths: Object.keys(effective.config.Volumes ?? {}),
+      mountsOf: (ref) => this.repo.find(ref).mounts ?? [],
+      volumes: this.opts.volumes,
+    });
     const record: ContainerRecord = {
       id,
       name: finalName,
@@ -127,6 +141,7 @@ export class ContainerService {
         oomKilled: false, exits: 0,
       },
       restartCount: 0,
+      mounts,
     };
     await this.repo.add(record);
     this.launcher.prepare(record);
@@ -136,6 +151,7 @@ export class ContainerService {
 
   async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.repo.find(ref);
+    this.restarts.removed(rec.id);
     await this.locks.run(rec.id, async () => {
       if (isRunningStatus(rec.state.status)) {
         if (!o.force) {
@@ -154,8 +170,33 @@ export class ContainerService {
         log.warn('could not release removed container', { id: rec.id, error: String(err) }),
       );
     });
+    if ((o.volumes || rec.hostConfig.AutoRemove) && this.opts.volumes) {
+      // A volume another container shares (--volumes-from) stays: remove refuses it.
+      for (const name of anonymousVolumes(rec.mounts)) await this.opts.volumes.remove(name).catch(() => undefined);
+    }
     this.emit('destroy', rec);
     this.waiters.settle(rec.id, 'removed', rec.state.exitCode);
+  }
+
+  /** Runs `fn` on the container's mounted rootfs (cp); see Launcher.withRootfs. */
+  withRootfs<T>(rec: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    return this.launcher.withRootfs(rec, fn);
+  }
+
+  /** GET /containers/{id}/changes, or null when nothing changed (as docker answers). */
+  async changes(ref: string): Promise<Change[] | null> {
+    const rec = this.repo.find(ref);
+    const changes = await containerChanges({
+      upper: join(this.repo.dirOf(rec.id), 'upper'),
+      lowers: await this.opts.images.layerDirs(rec.imageId),
+      mountPoints: (rec.mounts ?? []).map((m) => m.Destination),
+    });
+    return changes.length ? changes : null;
+  }
+
+  /** Ids of the containers whose mounts name the volume. */
+  volumeUsers(name: string): string[] {
+    return this.repo.all().filter((r) => (r.mounts ?? []).some((m) => m.Type === 'volume' && m.Name === name)).map((r) => r.id);
   }
 
   async rename(ref: string, newName: string): Promise<void> {
@@ -198,6 +239,7 @@ export class ContainerService {
       if (rec.state.status === 'removing' || rec.state.status === 'dead') {
         throw conflict(`cannot start container ${rec.id}: container is marked for removal`);
       }
+      this.restarts.started(rec);
       try {
         await this.launcher.launch(rec, () => this.emit('start', rec));
       } catch (err) {
@@ -212,6 +254,7 @@ export class ContainerService {
   async stop(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
+      this.restarts.stoppedByUser(rec);
       if (!isRunningStatus(rec.state.status)) throw notModified();
       await this.stopRunning(rec, o);
     });
@@ -235,14 +278,27 @@ export class ContainerService {
     if (!isRunningStatus(rec.state.status)) {
       throw conflict(`Cannot kill container: ${ref}: Container ${rec.id} is not running`);
     }
+    this.restarts.stoppedByUser(rec);
     await this.opts.runtime.kill(rec.id, sig, rec.runtime);
     this.emit('kill', rec, { signal: sig });
+  }
+
+  /** pause / unpause (see pause.ts), under the container's lock, persisted, with the event. */
+  async setPaused(ref: string, paused: boolean): Promise<void> {
+    const rec = this.repo.find(ref);
+    await this.locks.run(rec.id, async () => {
+      await setPaused(rec, paused, this.opts.runtime);
+      await this.repo.save(rec);
+    });
+    this.emit(paused ? 'pause' : 'unpause', rec);
   }
 
   async restart(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
+      this.restarts.stoppedByUser(rec); // the stop half must not trigger the policy
       if (isRunningStatus(rec.state.status)) await this.stopRunning(rec, o);
+      this.restarts.started(rec);
       await this.launcher.launch(rec, () => this.emit('start', rec));
       await this.repo.save(rec);
     });
@@ -259,6 +315,8 @@ export class ContainerService {
       // The process may have exited between our check and the kill.
       log.debug('kill failed', { id: rec.id, error: String(err) });
     }
+    // A frozen process cannot act on the signal: thaw it (as Docker does).
+    if (rec.state.status === 'paused') await this.opts.runtime.resume(rec.id, rec.runtime).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       if (Number.isFinite(ms)) timer = setTimeout(() => resolve(false), ms);
@@ -315,6 +373,7 @@ export class ContainerService {
     if (!autoRemove) {
       await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
       this.launcher.releaseInBackground(rec);
+      this.restarts.afterExit(rec);
     } else {
       await this.remove(rec.id, { force: true }).catch((err) => {
         if (!isEngineError(err, 'NotFound')) log.warn('auto-remove failed', { id: rec.id, error: String(err) });
@@ -371,6 +430,7 @@ export class ContainerService {
       }
       if (!isRunningStatus(rec.state.status)) {
         if (rec.hostConfig.AutoRemove && rec.state.status === 'exited') await this.remove(rec.id, { force: true }).catch(() => undefined);
+        else this.restarts.recovered(rec);
         continue;
       }
       const probe = await this.opts.runtime.probe(rec.id);

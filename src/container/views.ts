@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ContainerInspect, ContainerSummary, NetworkSettings } from '../spec/docker-container.js';
 import type { ContainerRecord } from './record.js';
 import { isRunningStatus } from './record.js';
+import { mountPoints } from './mounts.js';
 
 function networkSettings(rec: ContainerRecord): NetworkSettings {
   const mode = rec.hostConfig.NetworkMode ?? 'bridge';
@@ -73,7 +74,7 @@ export function toInspect(rec: ContainerRecord, dir: string, execRoot: string): 
       Name: 'overlay2',
       Data: { MergedDir: join(dir, 'merged'), UpperDir: join(dir, 'upper'), WorkDir: join(dir, 'work') },
     },
-    Mounts: [],
+    Mounts: mountPoints(rec.mounts),
     Config: rec.config,
     NetworkSettings: networkSettings(rec),
   };
@@ -99,7 +100,7 @@ export function toSummary(rec: ContainerRecord, now = Date.now()): ContainerSumm
     Status: statusText(rec, now),
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? 'bridge' },
     NetworkSettings: { Networks: networkSettings(rec).Networks },
-    Mounts: [],
+    Mounts: mountPoints(rec.mounts),
   };
 }
 

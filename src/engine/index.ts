@@ -1,15 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContainerService } from '../container/index.js';
+import { ArchiveService, ContainerIo, ContainerService, ExecService, containerStats } from '../container/index.js';
+import { VolumeService } from '../volume/index.js';
+import { containerVolumes } from './volumes.js';
 import type { ContainerRuntime } from '../container/index.js';
 import { openImageService, mountOverlay, unmountOverlay, type ImageService } from '../image/index.js';
-import { openRuntime, buildSpec, readLog, type Runtime } from '../runtime/index.js';
+import { openRuntime, buildSpec, readLog, connectAttachSocket, resizeTerminal, cgroupPids, psTable, sampleCgroup, type Runtime } from '../runtime/index.js';
 import { EventBus } from './events.js';
 import { cgroupVersion, goArch, hostFacts, operatingSystem } from './system.js';
 
 export { EventBus } from './events.js';
 export type { EngineEvent } from './events.js';
 export { parseSignal } from '../container/index.js';
+export { diskUsage, type CreateVolumeOptions } from './df.js';
 
 export interface EngineOptions {
   dataRoot: string;
@@ -30,6 +33,10 @@ export class Engine {
     readonly containers: ContainerService,
     readonly events: EventBus,
     readonly startedAt: Date,
+    readonly execs: ExecService,
+    readonly volumes: VolumeService,
+    readonly archive: ArchiveService,
+    readonly io: ContainerIo,
   ) {}
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -53,8 +60,14 @@ export class Engine {
       onExit: (l) => runtime.onExit(l),
       probe: (id) => runtime.probe(id),
       readLog: (path, o) => readLog(path, o),
+      pause: (id, rt) => runtime.pause(id, rt),
+      resume: (id, rt) => runtime.resume(id, rt),
     };
+    // Volumes ask containers who uses them; containers are opened next.
+    let containersRef: ContainerService | undefined;
+    const volumes = await VolumeService.open({ dataRoot: options.dataRoot, users: (name) => containersRef?.volumeUsers(name) ?? [] });
     const containers = await ContainerService.open({
+      volumes: containerVolumes(volumes),
       dataRoot: options.dataRoot,
       execRoot: options.execRoot,
       images: {
@@ -66,7 +79,27 @@ export class Engine {
       runtime: containerRuntime,
       onEvent: (e) => events.publish('container', e.action, e.id, { ...e.attributes, name: e.name, image: e.image }),
     });
-    return new Engine(options, images, runtime, containers, events, new Date());
+    const execs = new ExecService({
+      execRoot: options.execRoot,
+      find: (ref) => containers.find(ref),
+      exec: (o) => runtime.exec(o),
+      onEvent: (action, rec, attrs) => events.publish('container', action, rec.id, { ...attrs, name: rec.name, image: rec.config.Image ?? '' }),
+    });
+    containersRef = containers;
+    const archive = new ArchiveService({
+      find: (ref) => containers.find(ref),
+      withRootfs: (rec, fn) => containers.withRootfs(rec, fn),
+      tmpDir: join(options.dataRoot, 'tmp'),
+    });
+    const io = new ContainerIo({
+      execRoot: options.execRoot, find: (ref) => containers.find(ref), connect: connectAttachSocket, resize: resizeTerminal, pids: cgroupPids, ps: psTable,
+    });
+    return new Engine(options, images, runtime, containers, events, new Date(), execs, volumes, archive, io);
+  }
+
+  /** GET /containers/{id}/stats: Docker's stats readings from the container's cgroup. */
+  stats(ref: string, o: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncGenerator<Record<string, unknown>> {
+    return containerStats({ find: (r) => this.containers.find(r), sample: sampleCgroup }, ref, o);
   }
 
   /** Stops watching; containers keep running under their monitors. */

@@ -25,6 +25,10 @@ export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, resolveCapabilities } from './c
 export { parseCgroupLayout, type CgroupLayout, type CgroupMode } from './cgroups.js';
 export { readLog, parseLogLine, type LogRecord, type ReadLogOptions } from './logs.js';
 export { conmonBundleFiles } from './conmon.js';
+export { connectAttachSocket, resizeTerminal, type AttachSocket } from './attach-socket.js';
+export type { ExecOptions, ExecSession } from './exec.js';
+export { cgroupPids, psTable } from './top.js';
+export { sampleCgroup, type CgroupSample } from './stats.js';
 export type { CreateOptions, ProbeResult, Runtime, RuntimeStatus } from './runtime.js';
 export type { ExitListener } from './exits.js';
 

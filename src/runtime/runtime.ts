@@ -7,6 +7,7 @@ import { log } from '../util/log.js';
 import type { OciRuntimeSpec } from '../spec/oci-runtime.js';
 import { liveConmonPid, runConmon } from './conmon.js';
 import { ExitWatcher, ID_PATTERN, readExitFile, type ExitListener } from './exits.js';
+import { startExec, type ExecOptions, type ExecSession } from './exec.js';
 import {
   createRuntimeArgs, ociDelete, ociKill, ociPause, ociResume, ociStart, ociState, readRuntimeLog, type OciBinary,
 } from './oci.js';
@@ -65,6 +66,8 @@ export interface Runtime {
   exitCode(id: string): Promise<number | null>;
   onExit(listener: ExitListener): () => void;
   probe(id: string): Promise<ProbeResult>;
+  /** Runs a further process in a running container under its own conmon (see exec.ts). */
+  exec(o: ExecOptions): Promise<ExecSession>;
   /** Stops watching for exits. Containers and their conmons keep running. */
   close(): void;
 }
@@ -275,6 +278,11 @@ export class ConmonRuntime implements Runtime {
     ]);
     const pid = Number.parseInt(pidText.trim(), 10);
     return { conmonAlive: conmon !== null, conmonPid: conmon, exitCode, pid: pid > 0 ? pid : null, oomKilled: oom, runtime: rt.name };
+  }
+
+  async exec(o: ExecOptions): Promise<ExecSession> {
+    const rt = await this.pick(o.containerId);
+    return startExec({ conmonPath: this.s.conmonPath, runtime: rt, logLevel: this.s.logLevel }, o);
   }
 
   close(): void {

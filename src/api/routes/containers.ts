@@ -104,10 +104,15 @@ export function containerRoutes(router: Router, engine: Engine): void {
     const wantLogs = ctx.flag('logs');
     const conn = ctx.hijack(streamType(ctx, tty));
     ctx.req.socket.once('close', () => abort.abort());
+    if (ctx.flag('stdin') && follow) {
+      const done = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+      void engine.io.forwardStdin(rec.id, conn.input, done).catch(() => undefined);
+    }
     if (wantLogs && follow) {
       await pump(c.logs(rec.id, { follow: false, signal: abort.signal }).records, conn.output, { tty, stdout, stderr, timestamps: false });
     }
     if (follow || wantLogs) await pump(records, conn.output, { tty, stdout, stderr, timestamps: false });
+    abort.abort(); // ends stdin forwarding too
     conn.close();
   });
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { UsageError } from '../flags.js';
 import type { ContainerCreateBody, HostConfig } from '../../spec/docker-container.js';
+import { parseMountFlag, parseTmpfsFlags } from '../mount-flag.js';
 
 /** The flags `run` and `create` share, with docker's names and help texts. */
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -49,6 +50,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'publish', short: 'p', type: 'stringArray', description: "Publish a container's port(s) to the host" },
   { name: 'volume', short: 'v', type: 'stringArray', description: 'Bind mount a volume' },
   { name: 'mount', type: 'stringArray', description: 'Attach a filesystem mount to the container', valueName: 'mount' },
+  { name: 'tmpfs', type: 'stringArray', description: 'Mount a tmpfs directory', valueName: 'list' },
+  { name: 'volumes-from', type: 'stringArray', description: 'Mount volumes from the specified container(s)', valueName: 'list' },
 ];
 
 /** docker's RAMInBytes: "512m", "1g", "1024" (binary units). */
@@ -148,7 +151,9 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
       hostConfig.PortBindings[`${m[3]}/${m[4] ?? 'tcp'}`] = [{ HostIp: m[1] ?? '', HostPort: m[2] ?? '' }];
     }
   }
-  if (flags.array('mount').length) hostConfig.Mounts = flags.array('mount').map((m) => ({ Spec: m }));
+  if (flags.array('mount').length) hostConfig.Mounts = flags.array('mount').map(parseMountFlag);
+  hostConfig.Tmpfs = parseTmpfsFlags(flags.array('tmpfs'));
+  if (flags.array('volumes-from').length) hostConfig.VolumesFrom = flags.array('volumes-from');
   const body: ContainerCreateBody = {
     Image: image,
     Cmd: cmd.length ? cmd : undefined,

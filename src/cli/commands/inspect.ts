@@ -4,12 +4,13 @@ import { ClientError } from '../../client/index.js';
 import type { DockerClient } from '../../client/index.js';
 import { renderTemplate } from '../output.js';
 
-type Kind = 'container' | 'image';
+type Kind = 'container' | 'image' | 'volume';
 
 async function fetchOne(client: DockerClient, name: string, kind: Kind | undefined): Promise<unknown> {
-  const order: Kind[] = kind ? [kind] : ['container', 'image'];
+  const order: Kind[] = kind ? [kind] : ['container', 'image', 'volume'];
   for (const k of order) {
     try {
+      if (k === 'volume') return await client.volumeInspect(name);
       return k === 'container' ? await client.containerInspect(name) : await client.imageInspect(name);
     } catch (err) {
       if (!(err instanceof ClientError) || err.status !== 404) throw err;

@@ -54,6 +54,9 @@ async function runContainer(flags: ParsedFlags, env: CommandEnv): Promise<number
     condition: autoRemove ? 'removed' : 'next-exit',
     stdout: spec.body.AttachStdout,
     stderr: spec.body.AttachStderr,
+    stdin: spec.body.AttachStdin,
+    detachKeys: flags.string('detach-keys'),
+    sigProxy: flags.bool('sig-proxy'),
   });
 }
 
@@ -71,7 +74,12 @@ export const runCommand: Command = {
   usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
   description: 'Create and run a new container from an image',
   aliases: ['berth container run', 'berth run'],
-  flags: [...CREATE_FLAGS, { name: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' }],
+  flags: [
+    ...CREATE_FLAGS,
+    { name: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' },
+    { name: 'detach-keys', description: 'Override the key sequence for detaching a container' },
+    { name: 'sig-proxy', type: 'bool', default: true, description: 'Proxy received signals to the process' },
+  ],
   stopAtFirstPositional: true,
   minArgs: 1,
   run: runContainer,

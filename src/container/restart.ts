@@ -1,0 +1,109 @@
+import { log } from '../util/log.js';
+import { messageOf } from '../util/errors.js';
+import type { ContainerRecord } from './record.js';
+
+/** Docker's backoff: 100 ms, doubled at each restart in a row, at most a minute. */
+const FIRST_DELAY_MS = 100;
+const MAX_DELAY_MS = 60_000;
+/** A run at least this long resets the backoff. */
+const RESET_AFTER_MS = 10_000;
+
+/** What restarts need from the container service. */
+export interface RestartHost {
+  /** Starts the container as POST /start does (takes its lock). */
+  start(id: string): Promise<void>;
+  /** The container if it still exists. */
+  find(id: string): ContainerRecord | undefined;
+  save(rec: ContainerRecord): Promise<void>;
+}
+
+/**
+ * Docker's policy decision: `always` restarts every exit, `unless-stopped` every
+ * exit the user did not cause, `on-failure[:N]` non-zero exits until N restarts;
+ * nothing restarts an exit the user caused with stop or kill.
+ */
+export function shouldRestart(rec: ContainerRecord, exitCode: number): boolean {
+  const policy = rec.hostConfig.RestartPolicy;
+  if (rec.manuallyStopped || rec.hostConfig.AutoRemove) return false;
+  switch (policy?.Name) {
+    case 'always':
+    case 'unless-stopped':
+      return true;
+    case 'on-failure': {
+      const max = policy.MaximumRetryCount ?? 0;
+      return exitCode !== 0 && (max <= 0 || rec.restartCount < max);
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Restart policies at work: after an exit, a start after the backoff delay;
+ * stop, kill, start and remove cancel a pending one. The decision lives on the
+ * record (`manuallyStopped`, `restartCount`), so a daemon restart resumes it:
+ * `recovered` starts the containers whose policy wants them running.
+ */
+export class RestartPolicies {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly delays = new Map<string, number>();
+
+  constructor(private readonly host: RestartHost) {}
+
+  /** After an exit was recorded and saved. */
+  afterExit(rec: ContainerRecord): void {
+    if (!shouldRestart(rec, rec.state.exitCode)) {
+      this.delays.delete(rec.id);
+      return;
+    }
+    const ran = Date.parse(rec.state.finishedAt) - Date.parse(rec.state.startedAt);
+    const previous = this.delays.get(rec.id);
+    const delay = previous === undefined || ran >= RESET_AFTER_MS ? FIRST_DELAY_MS : Math.min(previous * 2, MAX_DELAY_MS);
+    this.delays.set(rec.id, delay);
+    this.schedule(rec.id, delay);
+  }
+
+  private schedule(id: string, delay: number): void {
+    this.clear(id);
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      const rec = this.host.find(id);
+      if (!rec || rec.manuallyStopped || rec.state.status !== 'exited') return;
+      rec.restartCount += 1;
+      void this.host
+        .save(rec)
+        .then(() => this.host.start(id))
+        .catch((err) => log.warn('restart by policy failed', { id, error: messageOf(err) }));
+    }, delay);
+    timer.unref();
+    this.timers.set(id, timer);
+  }
+
+  private clear(id: string): void {
+    const t = this.timers.get(id);
+    if (t) clearTimeout(t);
+    this.timers.delete(id);
+  }
+
+  /** The user stopped or killed the container: this exit is not restarted. */
+  stoppedByUser(rec: ContainerRecord): void {
+    rec.manuallyStopped = true;
+    this.clear(rec.id);
+  }
+
+  /** Started (by the user or a restart); a user start also ends a pending restart. */
+  started(rec: ContainerRecord): void {
+    rec.manuallyStopped = false;
+    this.clear(rec.id);
+  }
+
+  removed(id: string): void {
+    this.clear(id);
+    this.delays.delete(id);
+  }
+
+  /** At daemon start, for a container found exited: resume its policy. */
+  recovered(rec: ContainerRecord): void {
+    if (rec.state.status === 'exited' && rec.state.exits > 0 && shouldRestart(rec, rec.state.exitCode)) this.schedule(rec.id, FIRST_DELAY_MS);
+  }
+}

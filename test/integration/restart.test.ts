@@ -1,0 +1,61 @@
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { TestDaemon } from '../helpers/daemon.js';
+
+let d: TestDaemon;
+before(async () => {
+  d = await TestDaemon.start();
+});
+after(async () => {
+  await d?.stop();
+});
+
+/** Polls `inspect --format` until `want` matches; fails with the last answer after a generous deadline. */
+async function until(name: string, format: string, want: RegExp): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await d.berth(['inspect', '--format', format, name]);
+    if (want.test(r.stdout)) return r.stdout;
+    if (Date.now() > deadline) assert.fail(`${name}: ${format} never matched ${want}; last: ${r.stdout}${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+test('on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
+  await d.berth(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo run; exit 3']);
+  await until('flaky', '{{.RestartCount}} {{.State.Status}}', /^2 exited\n$/);
+  const logs = await d.berth(['logs', 'flaky']);
+  assert.equal(logs.stdout, 'run\nrun\nrun\n');
+  assert.equal((await d.berth(['inspect', '--format', '{{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}', 'flaky'])).stdout, '3 on-failure\n');
+});
+
+test('on-failure leaves a clean exit alone; always restarts it', async () => {
+  await d.berth(['run', '-d', '--name', 'clean', '--restart', 'on-failure', 'busybox', 'true']);
+  await d.berth(['run', '-d', '--name', 'again', '--restart', 'always', 'busybox', 'sh', '-c', 'echo up; sleep 1000']);
+  await d.berth(['wait', 'clean']);
+  process.kill(Number((await d.berth(['inspect', '--format', '{{.State.Pid}}', 'again'])).stdout), 'SIGKILL');
+  await until('again', '{{.RestartCount}} {{.State.Status}}', /^1 running\n$/);
+  assert.equal((await d.berth(['inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'clean'])).stdout, '0 exited\n');
+});
+
+test('stop and kill are not undone by the policy', async () => {
+  await d.berth(['run', '-d', '--name', 'stays', '--restart', 'always', 'busybox', 'sleep', '1000']);
+  assert.equal((await d.berth(['stop', '-t', '0', 'stays'])).code, 0);
+  await d.berth(['run', '-d', '--name', 'killed', '--restart', 'unless-stopped', 'busybox', 'sleep', '1000']);
+  assert.equal((await d.berth(['kill', 'killed'])).code, 0);
+  await until('killed', '{{.State.Status}}', /^exited\n$/);
+  // A policy restart comes after a 100 ms backoff: by now each container would have a second start.
+  const events = await d.berth(['events', '--since', '0', '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=stays', '--filter', 'container=killed', '--format', '{{.Action}}']);
+  assert.equal(events.stdout.split('\n').filter((a) => a === 'start').length, 2);
+  assert.equal((await d.berth(['inspect', '--format', '{{.RestartCount}}', 'stays'])).stdout, '0\n');
+});
+
+test('a container that dies while berthd is down is restarted when berthd comes back', async () => {
+  await d.berth(['run', '-d', '--name', 'phoenix', '--restart', 'unless-stopped', 'busybox', 'sleep', '1000']);
+  const pid = Number((await d.berth(['inspect', '--format', '{{.State.Pid}}', 'phoenix'])).stdout);
+  assert.ok(pid > 0);
+  await d.crash();
+  process.kill(pid, 'SIGKILL');
+  await d.launch();
+  await until('phoenix', '{{.RestartCount}} {{.State.Status}}', /^1 running\n$/);
+});

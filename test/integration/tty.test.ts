@@ -1,0 +1,144 @@
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BERTH, TestDaemon } from '../helpers/daemon.js';
+
+let d: TestDaemon;
+before(async () => {
+  d = await TestDaemon.start();
+});
+after(async () => {
+  await d?.stop();
+});
+
+describe('run -i without a terminal', () => {
+  test('pipes stdin to the container and ends with it', async () => {
+    const r = await d.berth(['run', '-i', '--rm', 'busybox', 'cat'], { input: 'hi\n' });
+    assert.equal(r.stdout, 'hi\n');
+    assert.equal(r.code, 0);
+  });
+
+  test('a container without -i reads no stdin', async () => {
+    const r = await d.berth(['run', '--rm', 'busybox', 'sh', '-c', 'cat; echo after'], { input: 'ignored\n' });
+    assert.equal(r.stdout, 'after\n');
+  });
+
+  test('attach with stdin over the API feeds a container created with OpenStdin', async () => {
+    const c = await d.api('POST', '/v1.45/containers/create', { Image: 'busybox', Cmd: ['head', '-n', '1'], OpenStdin: true, StdinOnce: true });
+    assert.equal(c.status, 201, c.body);
+    const out = await attachRaw(c.json.Id, 'through the socket\n', async () => {
+      assert.equal((await d.api('POST', `/v1.45/containers/${c.json.Id}/start`)).status, 204);
+    });
+    assert.match(out, /through the socket/);
+  });
+});
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+/** A terminal of our own: tmux on a private socket, running the berth CLI. */
+class Terminal {
+  private readonly sock: string;
+  constructor(name: string) {
+    this.sock = join(d.execRoot, `tmux-${name}.sock`);
+  }
+  start(args: string[], size = { cols: 100, rows: 30 }): void {
+    const cmd = [process.execPath, BERTH, '-H', d.host, ...args].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('tmux', ['-S', this.sock, 'new-session', '-d', '-x', String(size.cols), '-y', String(size.rows), `${cmd}; echo EXIT=$?; sleep 600`]);
+    assert.equal(r.status, 0, r.stderr?.toString());
+  }
+  keys(...keys: string[]): void {
+    spawnSync('tmux', ['-S', this.sock, 'send-keys', ...keys]);
+  }
+  resize(cols: number, rows: number): void {
+    spawnSync('tmux', ['-S', this.sock, 'resize-window', '-x', String(cols), '-y', String(rows)]);
+  }
+  screen(): string {
+    return spawnSync('tmux', ['-S', this.sock, 'capture-pane', '-p'], { encoding: 'utf8' }).stdout;
+  }
+  /** Waits until the screen matches; fails with the screen after a generous deadline. */
+  async waitFor(re: RegExp): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const text = this.screen();
+      if (re.test(text)) return text;
+      if (Date.now() > deadline) assert.fail(`screen never matched ${re}:\n${text}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  stop(): void {
+    spawnSync('tmux', ['-S', this.sock, 'kill-server']);
+  }
+}
+
+describe('run -it through a real terminal', { skip: !hasTmux && 'tmux not installed' }, () => {
+  test('gives an interactive shell the terminal size, follows resizes, detaches and re-attaches', async () => {
+    const t = new Terminal('it');
+    try {
+      t.start(['run', '-it', '--name', 'shell', 'busybox', 'sh']);
+      await t.waitFor(/^\/ #/m);
+      t.keys('stty size; tty; echo $((6*7))', 'Enter');
+      await t.waitFor(/^30 100\n\/dev\/pts\/0\n42\n/m);
+      t.resize(90, 25);
+      t.keys('stty size', 'Enter');
+      await t.waitFor(/^25 90$/m);
+      t.keys('C-p', 'C-q');
+      await t.waitFor(/EXIT=0/);
+      const ps = await d.berth(['ps', '--filter', 'name=shell', '--format', '{{.Status}}']);
+      assert.match(ps.stdout, /^Up /);
+    } finally {
+      t.stop();
+    }
+    const back = new Terminal('attach');
+    try {
+      back.start(['attach', 'shell'], { cols: 70, rows: 20 });
+      back.keys('Enter');
+      await back.waitFor(/^\/ #/m);
+      back.keys('echo back; stty size; exit 9', 'Enter');
+      const screen = await back.waitFor(/EXIT=\d+/);
+      assert.match(screen, /^back\n20 70\n/m);
+      assert.match(screen, /EXIT=9/);
+    } finally {
+      back.stop();
+    }
+    const state = await d.berth(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'shell']);
+    assert.equal(state.stdout, 'exited 9\n');
+  });
+
+  test('exec -it runs an interactive command in a terminal', async () => {
+    await d.berth(['run', '-d', '--name', 'host', 'busybox', 'sleep', '1000']);
+    const t = new Terminal('exec');
+    try {
+      t.start(['exec', '-it', 'host', 'sh'], { cols: 77, rows: 22 });
+      await t.waitFor(/^\/ #/m);
+      t.keys('stty size; exit 5', 'Enter');
+      const screen = await t.waitFor(/EXIT=\d+/);
+      assert.match(screen, /^22 77$/m);
+      assert.match(screen, /EXIT=5/);
+    } finally {
+      t.stop();
+    }
+  });
+});
+
+/** POST /containers/{id}/attach with stdin, upgraded; sends `input` once attached, then runs `then`. Resolves with the output. */
+async function attachRaw(id: string, input: string, then: () => Promise<void>): Promise<string> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request({
+      socketPath: d.socket,
+      method: 'POST',
+      path: `/v1.45/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1`,
+      headers: { Connection: 'Upgrade', Upgrade: 'tcp' },
+    });
+    req.on('upgrade', (_res, sock) => {
+      const chunks: Buffer[] = [];
+      sock.on('data', (b: Buffer) => chunks.push(b));
+      sock.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      sock.write(input);
+      then().catch(reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
