@@ -6,7 +6,7 @@
  */
 import { lstat, mkdir, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { HostConfig } from '../spec/docker-container.js';
+import type { HostConfig, MountPoint } from '../spec/docker-container.js';
 import type { OciMount } from '../spec/oci-runtime.js';
 import { hasCode, invalidArgument } from '../util/errors.js';
 import { execFileText } from '../util/exec.js';
@@ -14,15 +14,8 @@ import { type ApiMount, type MountRequest, type MountType, parseApiMount, parseB
 import { resolveInRoot } from './rootfs-files.js';
 
 /** One mount of a container as recorded; the capitalised fields are inspect's Mounts entry. */
-export interface MountRecord {
+export interface MountRecord extends MountPoint {
   Type: MountType;
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
   /** Still to do at the next start: copy image content into the volume if it is empty. */
   copyData?: boolean;
   /** A volume made for this container alone; `rm -v` removes it. */
