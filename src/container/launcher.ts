@@ -128,27 +128,33 @@ export class Launcher {
 
   /** Mounts the rootfs, writes the /etc files and the spec, and creates the container in the runtime. */
   private async createInRuntime(rec: ContainerRecord): Promise<{ pid: number }> {
+    const t0 = performance.now();
     const dir = this.o.dirOf(rec.id);
     const rootfs = join(dir, 'merged');
     await this.ensureMounted(rec);
+    const tMount = performance.now();
     const hc = rec.hostConfig;
     const networkMode = hc.NetworkMode ?? 'bridge';
     const hostname = rec.config.Hostname || (networkMode === 'host' ? await hostHostname() : rec.id.slice(0, 12));
-    const [user, etc] = await Promise.all([
+    const [user, etc, mounts] = await Promise.all([
       resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []),
       writeEtcFiles(dir, { hostname, domainname: rec.config.Domainname, networkMode, extraHosts: (hc.ExtraHosts as string[] | null) ?? [] }),
+      prepareMounts(rec.mounts ?? [], { rootfs, holder: rec.id, volumes: this.o.volumes }),
     ]);
-    const mounts = await prepareMounts(rec.mounts ?? [], { rootfs, holder: rec.id, volumes: this.o.volumes });
     const input = this.specInput(rec, rootfs, user, hostname, etc);
     input.mounts.push(...mounts);
     const spec = this.o.runtime.buildSpec(input);
     const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
     await mkdir(bundleDir, { recursive: true });
-    return this.o.runtime.create({
+    const tSpec = performance.now();
+    const created = await this.o.runtime.create({
       id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime,
       stdin: rec.config.OpenStdin === true, stdinOnce: rec.config.StdinOnce === true,
     });
+    log.debug('container created in the runtime', { id: rec.id, mountMs: ms(tMount - t0), specMs: ms(tSpec - tMount), runtimeMs: ms(performance.now() - tSpec) });
+    return created;
   }
+
 
   private specInput(
     rec: ContainerRecord,
