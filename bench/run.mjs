@@ -184,7 +184,7 @@ async function startBerthd(tmp) {
   const pidfile = join(run, 'berthd.pid');
   const logPath = join(tmp, 'berthd.log');
   const log = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [berthd, '-H', `unix://${sock}`, '--data-root', join(tmp, 'data'),
+  const child = spawn(process.execPath, ['--lite-mode', berthd, '-H', `unix://${sock}`, '--data-root', join(tmp, 'data'),
     '--exec-root', run, '--pidfile', pidfile, '--log-level', 'warn'], { stdio: ['ignore', log, log], detached: true });
   closeSync(log);
   const d = { child, sock, pidfile, logPath, berth, exited: false };

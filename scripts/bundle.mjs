@@ -22,7 +22,7 @@ await build({
   outfile: 'dist/berthd.js',
   // A native addon: resolved at run time from node_modules, never bundled.
   external: ['node-unix-socket'],
-  banner: { js: '#!/usr/bin/env node\nimport { createRequire as __berthCreateRequire } from "node:module"; const require = __berthCreateRequire(import.meta.url);' },
+  banner: { js: '#!/usr/bin/env -S node --lite-mode\nimport { createRequire as __berthCreateRequire } from "node:module"; const require = __berthCreateRequire(import.meta.url);' },
 });
 chmodSync('dist/berth.cjs', 0o755);
 chmodSync('dist/berthd.js', 0o755);

@@ -84,7 +84,7 @@ export class TestDaemon {
     const log = join(this.execRoot, '..', `${this.execRoot.split('/').pop()}.log`);
     this.child = spawn(
       process.execPath,
-      [BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--log-level', 'debug', ...this.extraArgs],
+      ['--lite-mode', BERTHD, '-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--log-level', 'debug', ...this.extraArgs],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
