@@ -20,7 +20,7 @@ apt_install() { apt-get install -y -q --no-install-recommends "$@"; }
 # small tools the engine and scripts call (ip, mount, setfattr, file, tar), and tmux,
 # which the terminal tests drive `berth run -it` through.
 packages="crun runc conmon busybox-static iproute2 iptables netavark aardvark-dns \
-attr file tar ca-certificates util-linux mount tmux"
+attr file tar ca-certificates util-linux mount tmux skopeo apache2-utils"
 
 say "apt-get update"
 apt-get update -q >/dev/null
@@ -74,6 +74,33 @@ else
   fi
   command -v docker >/dev/null 2>&1 || die "docker.io installed but no docker on PATH"
   say "docker CLI: $(docker --version)"
+fi
+
+# The pull/push tests run Debian's docker-registry on loopback, one per test with
+# its own port and storage. The package's init script would start a registry on
+# :5000 for everyone; the same policy-rc.d trick keeps it from starting, and it is
+# disabled at boot.
+if ! command -v docker-registry >/dev/null 2>&1; then
+  say "installing docker-registry (without starting its service)"
+  policy=/usr/sbin/policy-rc.d
+  saved=
+  if [ -e "$policy" ]; then saved=$policy.berth-saved; mv "$policy" "$saved"; fi
+  restore_registry_policy() {
+    rm -f "$policy"
+    if [ -n "$saved" ] && [ -e "$saved" ]; then mv "$saved" "$policy"; fi
+  }
+  trap restore_registry_policy EXIT
+  trap 'restore_registry_policy; exit 130' INT TERM
+  printf '#!/bin/sh\n# installed by berth install.sh while docker-registry is configured\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  apt_install docker-registry >/dev/null
+  restore_registry_policy
+  trap - EXIT INT TERM
+  update-rc.d docker-registry disable >/dev/null 2>&1 || true
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+  fi
+  if [ -x /etc/init.d/docker-registry ]; then /etc/init.d/docker-registry stop >/dev/null 2>&1 || true; fi
 fi
 
 if [ -f package-lock.json ]; then

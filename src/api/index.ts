@@ -9,6 +9,10 @@ import { archiveRoutes } from './routes/archive.js';
 import { dfRoutes } from './routes/df.js';
 import { execRoutes } from './routes/exec.js';
 import { runningRoutes } from './routes/running.js';
+import { distributionRoutes } from './routes/distribution.js';
+import { networkRoutes } from './routes/networks.js';
+import { imageArchiveRoutes } from './routes/image-archive.js';
+import { commitRoutes } from './routes/commit.js';
 
 export { ApiServer } from './server.js';
 export { API_VERSION, MIN_API_VERSION, ENGINE_VERSION } from './version.js';
@@ -24,5 +28,9 @@ export function createApiServer(engine: Engine): ApiServer {
   dfRoutes(router, engine);
   execRoutes(router, engine);
   runningRoutes(router, engine);
+  distributionRoutes(router, engine);
+  networkRoutes(router, engine);
+  imageArchiveRoutes(router, engine);
+  commitRoutes(router, engine);
   return new ApiServer(router);
 }

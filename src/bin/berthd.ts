@@ -13,6 +13,8 @@ interface DaemonFlags {
   pidfile: string;
   logLevel: string;
   defaultRuntime?: string;
+  bridge?: string;
+  bip?: string;
 }
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -22,6 +24,8 @@ A Docker-compatible container engine daemon
 Options:
       --data-root string        Root directory of persistent state (default "/var/lib/berth", or $BERTH_ROOT)
       --default-runtime string  Default OCI runtime for containers (default "crun")
+  -b, --bridge string           Attach containers to a network bridge (default "berth0")
+      --bip string              Specify default-bridge IP (default "172.30.0.1/16")
   -D, --debug                   Enable debug mode
       --exec-root string        Root directory for execution state files (default "/run/berth", or $BERTH_EXEC_ROOT)
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
@@ -37,6 +41,8 @@ function parseFlags(argv: string[]): DaemonFlags {
     execRoot: process.env.BERTH_EXEC_ROOT || '/run/berth',
     pidfile: '',
     logLevel: 'info',
+    bridge: process.env.BERTH_BRIDGE || undefined,
+    bip: process.env.BERTH_BIP || undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -56,6 +62,8 @@ function parseFlags(argv: string[]): DaemonFlags {
       case '-l': case '--log-level': flags.logLevel = value(); break;
       case '-D': case '--debug': flags.logLevel = 'debug'; break;
       case '--default-runtime': flags.defaultRuntime = value(); break;
+      case '-b': case '--bridge': flags.bridge = value(); break;
+      case '--bip': flags.bip = value(); break;
       case '-v': case '--version':
         process.stdout.write(`berthd version ${ENGINE_VERSION}, API ${API_VERSION}\n`);
         process.exit(0);
@@ -106,6 +114,8 @@ async function main(): Promise<void> {
     execRoot: flags.execRoot,
     defaultRuntime: flags.defaultRuntime,
     logLevel: flags.logLevel,
+    bridge: flags.bridge,
+    bip: flags.bip,
   });
   const api = createApiServer(engine);
   const sockets: string[] = [];

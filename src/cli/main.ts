@@ -22,13 +22,19 @@ import { VOLUME_COMMANDS } from './commands/volumes.js';
 import { cpCommand } from './commands/cp.js';
 import { diffCommand } from './commands/diff.js';
 import { dfCommand } from './commands/df.js';
+import { portCommand } from './commands/port.js';
+import { NETWORK_COMMANDS } from './commands/networks.js';
+import { pullCommand, pushCommand, loginCommand, logoutCommand } from './commands/registry.js';
+import { saveCommand, loadCommand } from './commands/image-archive.js';
+import { commitCommand, exportCommand } from './commands/commit.js';
 
 const TOP: Command[] = [
   runCommand, createCommand, psCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
   waitCommand, renameCommand, logsCommand, inspectCommand(undefined, 'inspect', 'inspect [OPTIONS] NAME|ID [NAME|ID...]'),
   imagesCommand, rmiCommand, tagCommand, importCommand, historyCommand, versionCommand, infoCommand,
   execCommand, attachCommand, topCommand, pauseCommand, unpauseCommand, eventsCommand, statsCommand,
-  cpCommand, diffCommand,
+  cpCommand, diffCommand, portCommand, pullCommand, pushCommand, loginCommand, logoutCommand,
+  saveCommand, loadCommand, commitCommand, exportCommand,
 ];
 
 const byName = (list: Command[]) => new Map(list.map((c) => [c.name, c]));
@@ -42,7 +48,8 @@ const GROUPS: Record<string, { description: string; commands: Map<string, Comman
       ['ls', psCommand], ['list', psCommand], ['ps', psCommand], ['remove', rmCommand], ['exec', execCommand], ['attach', attachCommand],
       ['top', topCommand], ['pause', pauseCommand], ['unpause', unpauseCommand], ['stats', statsCommand],
       ['inspect', inspectCommand('container', 'inspect', 'container inspect [OPTIONS] CONTAINER [CONTAINER...]')],
-      ['cp', cpCommand], ['diff', diffCommand],
+      ['cp', cpCommand], ['diff', diffCommand], ['port', portCommand],
+      ['commit', commitCommand], ['export', exportCommand],
     ]),
   },
   image: {
@@ -50,10 +57,12 @@ const GROUPS: Record<string, { description: string; commands: Map<string, Comman
     commands: new Map([
       ['ls', imagesCommand], ['list', imagesCommand], ['rm', rmiCommand], ['remove', rmiCommand], ['tag', tagCommand],
       ['import', importCommand], ['prune', imagePruneCommand], ['history', historyCommand],
+      ['pull', pullCommand], ['push', pushCommand], ['save', saveCommand], ['load', loadCommand],
       ['inspect', inspectCommand('image', 'inspect', 'image inspect [OPTIONS] IMAGE [IMAGE...]')],
     ]),
   },
   volume: { description: 'Manage volumes', commands: new Map(VOLUME_COMMANDS) },
+  network: { description: 'Manage networks', commands: new Map(NETWORK_COMMANDS) },
   system: { description: 'Manage berth', commands: new Map([['df', dfCommand]]) },
 };
 

@@ -158,6 +158,27 @@ export class DockerClient {
   volumesPrune(filters?: Filters): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }> {
     return this.t.json('POST', '/volumes/prune', { query: { filters } });
   }
+  networkList(filters?: Filters): Promise<NetworkJson[]> {
+    return this.t.json('GET', '/networks', { query: { filters } });
+  }
+  networkInspect(id: string): Promise<NetworkJson> {
+    return this.t.json('GET', `/networks/${encodeURIComponent(id)}`);
+  }
+  networkCreate(body: Record<string, unknown>): Promise<{ Id: string; Warning: string }> {
+    return this.t.json('POST', '/networks/create', { body });
+  }
+  networkRemove(id: string): Promise<void> {
+    return this.t.json('DELETE', `/networks/${encodeURIComponent(id)}`);
+  }
+  networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+    return this.t.json('POST', '/networks/prune', { query: { filters } });
+  }
+  networkConnect(id: string, body: { Container: string; EndpointConfig?: Record<string, unknown> }): Promise<void> {
+    return this.t.json('POST', `/networks/${encodeURIComponent(id)}/connect`, { body });
+  }
+  networkDisconnect(id: string, body: { Container: string; Force?: boolean }): Promise<void> {
+    return this.t.json('POST', `/networks/${encodeURIComponent(id)}/disconnect`, { body });
+  }
   systemDf(): Promise<Record<string, unknown>> {
     return this.t.json('GET', '/system/df');
   }
@@ -188,8 +209,34 @@ export class DockerClient {
       headers: { 'Content-Type': 'application/x-tar' },
     });
   }
-  imagePull(fromImage: string, o: { tag?: string; platform?: string } = {}): Promise<Readable> {
-    return this.t.stream('POST', '/images/create', { query: { fromImage, tag: o.tag, platform: o.platform } });
+  imagePull(fromImage: string, o: { tag?: string; platform?: string; registryAuth?: string } = {}): Promise<Readable> {
+    const headers: Record<string, string> = o.registryAuth ? { 'X-Registry-Auth': o.registryAuth } : {};
+    return this.t.stream('POST', '/images/create', { query: { fromImage, tag: o.tag, platform: o.platform }, headers });
+  }
+  /** POST /images/{name}/push: a JSON progress stream. `registryAuth` is the X-Registry-Auth value. */
+  imagePush(name: string, o: { tag?: string; registryAuth?: string } = {}): Promise<Readable> {
+    const headers: Record<string, string> = { 'X-Registry-Auth': o.registryAuth ?? 'e30=' };
+    return this.t.stream('POST', `/images/${name}/push`, { query: { tag: o.tag }, headers });
+  }
+  /** GET /images/get?names=: a tar of the images (docker save). */
+  imagesGet(names: string[]): Promise<Readable> {
+    return this.t.stream('GET', '/images/get', { query: { names } });
+  }
+  /** POST /images/load: the body is a docker save or OCI layout tarball; answers JSON lines. */
+  imagesLoad(source: Readable, o: { quiet?: boolean } = {}): Promise<Readable> {
+    return this.t.stream('POST', '/images/load', { query: { quiet: o.quiet }, body: source, headers: { 'Content-Type': 'application/x-tar' } });
+  }
+  /** POST /commit: a new image from a container's changes. */
+  commit(o: { container: string; repo?: string; tag?: string; comment?: string; author?: string; pause?: boolean; changes?: string[] }): Promise<{ Id: string }> {
+    return this.t.json('POST', '/commit', { query: { container: o.container, repo: o.repo, tag: o.tag, comment: o.comment, author: o.author, pause: o.pause, changes: o.changes } });
+  }
+  /** GET /containers/{id}/export: the container's filesystem as a tar. */
+  containerExport(id: string): Promise<Readable> {
+    return this.t.stream('GET', `/containers/${encodeURIComponent(id)}/export`);
+  }
+  /** POST /auth: checks credentials against a registry. */
+  auth(body: { username: string; password: string; serveraddress: string }): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.t.json('POST', '/auth', { body });
   }
 }
 
@@ -224,4 +271,20 @@ function decodePathStat(headers: Record<string, string | string[] | undefined>):
   const raw = headers['x-docker-container-path-stat'];
   if (typeof raw !== 'string') throw new Error('the daemon sent no X-Docker-Container-Path-Stat header');
   return JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as ContainerPathStat;
+}
+
+/** GET /networks/{id}, as docker shapes it. */
+export interface NetworkJson {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: string;
+  Driver: string;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> };
+  Internal: boolean;
+  Attachable: boolean;
+  Containers: Record<string, { Name: string; IPv4Address: string; MacAddress: string }>;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
 }

@@ -30,6 +30,8 @@ export interface MergeContext {
   image: ImageDefaults;
   runtimes: string[];
   defaultRuntime: string;
+  /** Whether a user-defined (bridge driver) network of this name or id exists. */
+  isNetwork?: (ref: string) => boolean;
 }
 
 /** Network modes this build can give a container. */
@@ -78,8 +80,10 @@ export function mergeCreateConfig(body: ContainerCreateBody, ctx: MergeContext):
     throw invalidArgument(`the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
   }
   const hostConfig: HostConfig = { ...(body.HostConfig ?? {}) };
-  refuseUnsupported(hostConfig);
-  hostConfig.NetworkMode = normalizeNetworkMode(hostConfig.NetworkMode);
+  hostConfig.NetworkMode = normalizeNetworkMode(hostConfig.NetworkMode, ctx.isNetwork);
+  if ((hostConfig.NetworkMode === 'host' || hostConfig.NetworkMode === 'none') && Object.keys(hostConfig.PortBindings ?? {}).length > 0) {
+    hostConfig.PortBindings = {};
+  }
   const runtime = hostConfig.Runtime || ctx.defaultRuntime;
   if (!ctx.runtimes.includes(runtime)) throw invalidArgument(`unknown or invalid runtime name: ${runtime}`);
   hostConfig.Runtime = runtime;
@@ -119,16 +123,14 @@ export function mergeCreateConfig(body: ContainerCreateBody, ctx: MergeContext):
   return { config, hostConfig, path: argv[0], args: argv.slice(1), runtime };
 }
 
-function normalizeNetworkMode(mode: string | undefined): string {
+function normalizeNetworkMode(mode: string | undefined, isNetwork?: (ref: string) => boolean): string {
   const m = !mode || mode === 'default' ? 'bridge' : mode;
   if (NETWORK_MODES.has(m)) return m;
-  if (m.startsWith('container:')) throw invalidArgument(`network mode ${m} is not supported yet`);
-  throw notFound(`network ${m} not found`);
-}
-
-/** Features later work adds; refusing them beats silently running without them. */
-function refuseUnsupported(hc: HostConfig): void {
-  if (Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts) {
-    throw invalidArgument('publishing ports is not supported by this berthd yet');
+  if (isNetwork?.(m)) return m;
+  if (m.startsWith('container:')) {
+    if (m.length === 'container:'.length) throw invalidArgument(`invalid network mode: ${m}`);
+    if (!isNetwork) throw invalidArgument(`network mode ${m} is not supported without networking`);
+    return m;
   }
+  throw notFound(`network ${m} not found`);
 }

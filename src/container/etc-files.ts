@@ -12,6 +12,13 @@ export interface EtcFiles {
   resolvConfPath: string;
 }
 
+/** Resolver settings from --dns, --dns-search, --dns-option or the network; empty lists keep the host's. */
+export interface DnsSettings {
+  servers: string[];
+  search: string[];
+  options: string[];
+}
+
 const LOCALHOST_LINES = [
   '127.0.0.1\tlocalhost',
   '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -23,7 +30,7 @@ const LOCALHOST_LINES = [
 
 export async function writeEtcFiles(
   dir: string,
-  o: { hostname: string; domainname?: string; networkMode: string; extraHosts?: string[]; ipAddress?: string },
+  o: { hostname: string; domainname?: string; networkMode: string; extraHosts?: string[]; ipAddress?: string; dns?: DnsSettings },
 ): Promise<EtcFiles> {
   const files: EtcFiles = {
     hostnamePath: `${dir}/hostname`,
@@ -48,7 +55,7 @@ export async function writeEtcFiles(
   await Promise.all([
     writeFile(files.hostnamePath, `${o.hostname}\n`),
     writeFile(files.hostsPath, hosts),
-    containerResolvConf(o.networkMode).then((text) => writeFile(files.resolvConfPath, text)),
+    containerResolvConf(o.networkMode, o.dns).then((text) => writeFile(files.resolvConfPath, text)),
   ]);
   return files;
 }
@@ -66,12 +73,29 @@ async function readHostFile(path: string, fallback: string): Promise<string> {
  * loopback nameservers (unreachable from the container's namespace) and falls
  * back to public resolvers when none remain.
  */
-async function containerResolvConf(networkMode: string): Promise<string> {
+async function containerResolvConf(networkMode: string, dns?: DnsSettings): Promise<string> {
   const host = await readHostFile('/etc/resolv.conf', '');
+  if (dns && (dns.servers.length || dns.search.length || dns.options.length)) {
+    // --dns/--dns-search/--dns-option (or a network's own DNS server) replace the host's lines of that kind.
+    const keep = host.split('\n').filter((l) =>
+      !(dns.servers.length && /^\s*nameserver\s/.test(l)) && !(dns.search.length && /^\s*(search|domain)\s/.test(l)) && !(dns.options.length && /^\s*options\s/.test(l)));
+    const extra = [
+      ...dns.servers.map((s) => `nameserver ${s}`),
+      ...(dns.search.length ? [`search ${dns.search.join(' ')}`] : []),
+      ...(dns.options.length ? [`options ${dns.options.join(' ')}`] : []),
+    ];
+    if (networkMode === 'host' || dns.servers.length) return [...keep.filter((l) => l.trim() !== ''), ...extra].join('\n') + '\n';
+    return containerResolvConfLines(keep.join('\n'), extra);
+  }
   if (networkMode === 'host') return host;
+  return containerResolvConfLines(host, []);
+}
+
+function containerResolvConfLines(host: string, extra: string[]): string {
   const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l));
   if (!lines.some((l) => /^\s*nameserver\s/.test(l))) {
     lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
   }
-  return lines.join('\n').replace(/\n*$/, '\n');
+  lines.push(...extra);
+  return lines.filter((l) => l.trim() !== '').join('\n').replace(/\n*$/, '\n');
 }

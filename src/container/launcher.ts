@@ -9,6 +9,7 @@ import { resolveUser } from './user.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type ContainerVolumes, prepareMounts, releaseMounts } from './mounts.js';
 import { isRunningStatus } from './record.js';
+import { needsEndpoint, resolveExtraHosts, type AttachedNetwork, type NetworkAttach } from './network-attach.js';
 
 /** How long a prepared (created in the runtime, not started) container may wait for its start. */
 const PREPARED_TTL_MS = 30_000;
@@ -23,6 +24,7 @@ export interface LauncherOptions {
   runtime: ContainerRuntime;
   dirOf: (id: string) => string;
   volumes?: ContainerVolumes;
+  network?: NetworkAttach;
 }
 
 /**
@@ -82,6 +84,13 @@ export class Launcher {
     clearTimeout(prepared.timer);
     const ok = await prepared.promise.then(() => true, () => false);
     if (ok) await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
+    await this.detachNetwork(rec);
+  }
+
+  /** Tears the container's endpoint down; the namespace stays until this resolves. */
+  private async detachNetwork(rec: ContainerRecord): Promise<void> {
+    rec.network = undefined;
+    await this.o.network?.detach(rec.id).catch((err) => log.warn('network teardown failed', { id: rec.id, error: messageOf(err) }));
   }
 
   /**
@@ -122,6 +131,7 @@ export class Launcher {
       rec.state.exitCode = failure.exitCode;
       await this.unmount(rec.id).catch(() => undefined);
       await releaseMounts(rec.mounts ?? [], rec.id, this.o.volumes);
+      await this.detachNetwork(rec);
       throw failure.error;
     }
   }
@@ -136,12 +146,19 @@ export class Launcher {
     const hc = rec.hostConfig;
     const networkMode = hc.NetworkMode ?? 'bridge';
     const hostname = rec.config.Hostname || (networkMode === 'host' ? await hostHostname() : rec.id.slice(0, 12));
+    const net = this.o.network && needsEndpoint(networkMode) ? await this.o.network.attach(rec) : undefined;
+    rec.network = net;
     const [user, etc, mounts] = await Promise.all([
       resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []),
-      writeEtcFiles(dir, { hostname, domainname: rec.config.Domainname, networkMode, extraHosts: (hc.ExtraHosts as string[] | null) ?? [] }),
+      writeEtcFiles(dir, {
+        hostname, domainname: rec.config.Domainname, networkMode,
+        extraHosts: [...resolveExtraHosts((hc.ExtraHosts as string[] | null) ?? [], net), ...(this.o.network?.linkHosts((hc.Links as string[] | null) ?? []) ?? [])],
+        ipAddress: net?.networks[0]?.ip,
+        dns: { servers: hc.Dns?.length ? hc.Dns : net?.dnsServers ?? [], search: hc.DnsSearch?.length ? hc.DnsSearch : net?.dnsSearch ?? [], options: hc.DnsOptions ?? [] },
+      }),
       prepareMounts(rec.mounts ?? [], { rootfs, holder: rec.id, volumes: this.o.volumes }),
     ]);
-    const input = this.specInput(rec, rootfs, user, hostname, etc);
+    const input = this.specInput(rec, rootfs, user, hostname, etc, net);
     input.mounts.push(...mounts);
     const spec = this.o.runtime.buildSpec(input);
     const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
@@ -162,6 +179,7 @@ export class Launcher {
     user: { uid: number; gid: number; additionalGids: number[]; home: string },
     hostname: string,
     etc: { hostnamePath: string; hostsPath: string; resolvConfPath: string },
+    net: AttachedNetwork | undefined,
   ): SpecInput {
     const hc = rec.hostConfig;
     const env = [...(rec.config.Env ?? [])];
@@ -188,7 +206,8 @@ export class Launcher {
       },
       hostname,
       domainname: rec.config.Domainname || undefined,
-      network: networkMode === 'host' ? { mode: 'host' } : { mode: 'none' },
+      network: networkMode === 'host' ? { mode: 'host' } : net ? { mode: 'netns', path: net.netnsPath }
+        : networkMode.startsWith('container:') && this.o.network ? { mode: 'netns', path: this.o.network.sharedNamespace(networkMode.slice(10)) } : { mode: 'none' },
       mounts: [
         bind(etc.hostnamePath, '/etc/hostname'),
         bind(etc.hostsPath, '/etc/hosts'),
@@ -255,6 +274,9 @@ export class Launcher {
       await this.unmount(rec.id).catch((err) => log.warn('unmount failed', { id: rec.id, error: messageOf(err) }));
       await releaseMounts(rec.mounts ?? [], rec.id, this.o.volumes);
     })();
+    // Not tracked: a removal need not wait for the teardown (the address stays reserved until it ends,
+    // and a new attach of this container waits for it in the network service).
+    void this.detachNetwork(rec);
     void this.track(rec.id, work);
   }
 
@@ -271,6 +293,7 @@ export class Launcher {
     const oldTarget = join(this.o.dirOf(rec.id), 'merged');
     if (this.mounted.delete(oldTarget)) await this.o.images.unmountOverlay(join(movedDir, 'merged'));
     await releaseMounts(rec.mounts ?? [], rec.id, this.o.volumes);
+    void this.detachNetwork(rec);
   }
 
   /**

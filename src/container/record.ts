@@ -1,5 +1,6 @@
 import type { ContainerConfig, ContainerStatus, HostConfig } from '../spec/docker-container.js';
 import type { MountRecord } from './mounts.js';
+import type { AttachedNetwork } from './network-attach.js';
 
 /**
  * What berth persists about one container (containers/<id>/container.json).
@@ -22,6 +23,16 @@ export interface ContainerRecord {
   manuallyStopped?: boolean;
   /** Volume, bind and tmpfs mounts as planned at create (absent: none). */
   mounts?: MountRecord[];
+  /** NetworkingConfig.EndpointsConfig of the create request (aliases, --ip, --mac-address per network). */
+  endpointsConfig?: Record<string, EndpointRequest>;
+  /** The container's endpoint while it has one (from preparation until teardown). */
+  network?: AttachedNetwork;
+}
+
+export interface EndpointRequest {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+  MacAddress?: string;
 }
 
 export interface RecordedState {

@@ -19,6 +19,7 @@ import { Locks } from './locks.js';
 import { ExitWaiters, type WaitCondition } from './waiters.js';
 import { type ContainerVolumes, anonymousVolumes, planMounts } from './mounts.js';
 import { type Change, containerChanges } from './changes.js';
+import type { NetworkAttach } from './network-attach.js';
 
 export type { WaitCondition } from './waiters.js';
 
@@ -38,6 +39,7 @@ export interface ContainerServiceOptions {
   runtime: ContainerRuntime;
   /** Named volumes; without it, only bind and tmpfs mounts work. */
   volumes?: ContainerVolumes;
+  network?: NetworkAttach;
   onEvent?: (event: ContainerEvent) => void;
 }
 
@@ -111,6 +113,7 @@ export class ContainerService {
       image: image.config.config ?? {},
       runtimes: this.opts.runtime.names,
       defaultRuntime: this.opts.runtime.defaultRuntime,
+      isNetwork: this.opts.network ? (ref) => this.opts.network!.isBridgeNetwork(ref) : undefined,
     });
     const finalName = name ? validateName(name) : generateName((n) => this.repo.nameTaken(n));
     if (name && this.repo.nameTaken(finalName)) {
@@ -142,6 +145,7 @@ export class ContainerService {
       },
       restartCount: 0,
       mounts,
+      endpointsConfig: (body.NetworkingConfig?.EndpointsConfig as ContainerRecord['endpointsConfig']) ?? undefined,
     };
     await this.repo.add(record);
     this.launcher.prepare(record);
@@ -195,7 +199,16 @@ export class ContainerService {
   }
 
   /** Ids of the containers whose mounts name the volume. */
-  volumeUsers(name: string): string[] {
+  /** Changes a record under the container's lock and persists it (network connect and disconnect). */
+  async update(ref: string, fn: (rec: ContainerRecord) => Promise<void>): Promise<void> {
+    const rec = this.repo.find(ref);
+    await this.locks.run(rec.id, async () => {
+      await fn(rec);
+      await this.repo.save(rec);
+    });
+  }
+
+    volumeUsers(name: string): string[] {
     return this.repo.all().filter((r) => (r.mounts ?? []).some((m) => m.Type === 'volume' && m.Name === name)).map((r) => r.id);
   }
 

@@ -3,35 +3,10 @@ import type { ContainerInspect, ContainerSummary, NetworkSettings } from '../spe
 import type { ContainerRecord } from './record.js';
 import { isRunningStatus } from './record.js';
 import { mountPoints } from './mounts.js';
+import { networkSettingsOf, summaryPorts } from './network-attach.js';
 
 function networkSettings(rec: ContainerRecord): NetworkSettings {
-  const mode = rec.hostConfig.NetworkMode ?? 'bridge';
-  return {
-    Bridge: '',
-    SandboxID: '',
-    SandboxKey: '',
-    HairpinMode: false,
-    LinkLocalIPv6Address: '',
-    LinkLocalIPv6PrefixLen: 0,
-    Ports: {},
-    SecondaryIPAddresses: null,
-    SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    MacAddress: '',
-    Networks: {
-      [mode]: {
-        IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '',
-        Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '',
-        GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null,
-      },
-    },
-  };
+  return networkSettingsOf(rec, isRunningStatus(rec.state.status));
 }
 
 /** GET /containers/{id}/json */
@@ -94,7 +69,7 @@ export function toSummary(rec: ContainerRecord, now = Date.now()): ContainerSumm
     ImageID: rec.imageId,
     Command: commandLine(rec),
     Created: Math.floor(Date.parse(rec.created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(rec, isRunningStatus(rec.state.status)),
     Labels: rec.config.Labels ?? {},
     State: rec.state.status,
     Status: statusText(rec, now),

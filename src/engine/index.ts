@@ -7,19 +7,32 @@ import type { ContainerRuntime } from '../container/index.js';
 import { openImageService, mountOverlay, unmountOverlay, type ImageService } from '../image/index.js';
 import { openRuntime, buildSpec, readLog, connectAttachSocket, resizeTerminal, cgroupPids, psTable, sampleCgroup, type Runtime } from '../runtime/index.js';
 import { EventBus } from './events.js';
+import { NetworkService } from '../network/index.js';
+import { networkAttach } from './networks.js';
+import { DistributionService } from './distribution.js';
 import { cgroupVersion, goArch, hostFacts, operatingSystem } from './system.js';
 
 export { EventBus } from './events.js';
+export { commitContainer, exportContainer, type CommitRequest } from './commit.js';
+export { decodeRegistryAuth, type JsonMessage } from '../distribution/index.js';
 export type { EngineEvent } from './events.js';
 export { parseSignal } from '../container/index.js';
 export { diskUsage, type CreateVolumeOptions } from './df.js';
+export { connectContainer, disconnectContainer, checkEndpointConfig } from './networks.js';
+export type { NetworkCreateBody } from '../network/index.js';
 
 export interface EngineOptions {
   dataRoot: string;
   execRoot: string;
   defaultRuntime?: string;
   logLevel?: string;
+  /** The default bridge network's interface (dockerd -b) and gateway/subnet (dockerd --bip). */
+  bridge?: string;
+  bip?: string;
 }
+
+export const DEFAULT_BRIDGE = 'berth0';
+export const DEFAULT_BIP = '172.30.0.1/16';
 
 /**
  * The daemon core: builds every service, wires the small interfaces services
@@ -37,7 +50,15 @@ export class Engine {
     readonly volumes: VolumeService,
     readonly archive: ArchiveService,
     readonly io: ContainerIo,
+    readonly networks: NetworkService,
   ) {}
+
+  private dist: DistributionService | undefined;
+
+  /** Pull, push and login against registries. */
+  get distribution(): DistributionService {
+    return (this.dist ??= new DistributionService(this.images, this.events, this.options.dataRoot));
+  }
 
   static async open(options: EngineOptions): Promise<Engine> {
     await mkdir(options.dataRoot, { recursive: true, mode: 0o710 });
@@ -65,6 +86,10 @@ export class Engine {
     };
     // Volumes ask containers who uses them; containers are opened next.
     let containersRef: ContainerService | undefined;
+    const networks = await NetworkService.open({
+      dataRoot: options.dataRoot, execRoot: options.execRoot,
+      bridge: { iface: options.bridge || DEFAULT_BRIDGE, bip: options.bip || DEFAULT_BIP },
+    });
     const volumes = await VolumeService.open({ dataRoot: options.dataRoot, users: (name) => containersRef?.volumeUsers(name) ?? [] });
     const containers = await ContainerService.open({
       volumes: containerVolumes(volumes),
@@ -77,6 +102,7 @@ export class Engine {
         unmountOverlay,
       },
       runtime: containerRuntime,
+      network: networkAttach(networks, () => containersRef),
       onEvent: (e) => events.publish('container', e.action, e.id, { ...e.attributes, name: e.name, image: e.image }),
     });
     const execs = new ExecService({
@@ -86,6 +112,10 @@ export class Engine {
       onEvent: (action, rec, attrs) => events.publish('container', action, rec.id, { ...attrs, name: rec.name, image: rec.config.Image ?? '' }),
     });
     containersRef = containers;
+    await networks.repair((id) => {
+      const c = containers.list({ all: true }).find((x) => x.Id === id);
+      return c !== undefined && (c.State === 'running' || c.State === 'paused' || c.State === 'restarting');
+    });
     const archive = new ArchiveService({
       find: (ref) => containers.find(ref),
       withRootfs: (rec, fn) => containers.withRootfs(rec, fn),
@@ -94,7 +124,7 @@ export class Engine {
     const io = new ContainerIo({
       execRoot: options.execRoot, find: (ref) => containers.find(ref), connect: connectAttachSocket, resize: resizeTerminal, pids: cgroupPids, ps: psTable,
     });
-    return new Engine(options, images, runtime, containers, events, new Date(), execs, volumes, archive, io);
+    return new Engine(options, images, runtime, containers, events, new Date(), execs, volumes, archive, io, networks);
   }
 
   /** GET /containers/{id}/stats: Docker's stats readings from the container's cgroup. */
@@ -145,7 +175,7 @@ export class Engine {
       Images: images.length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs']],
-      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,

@@ -7,7 +7,10 @@ export { openImageService } from './service.js';
 export { mountOverlay, unmountOverlay, type OverlayMount } from './overlay.js';
 export { applyChanges, CHANGE_INSTRUCTIONS } from './changes.js';
 export { chainIdsOf } from './layers.js';
+export type { AddStoredInput } from './ingest.js';
+export { treeTar } from './layer-tar.js';
 export type {
+  CommitInput,
   ImageRecord,
   ImageService,
   ImageServiceOptions,

@@ -22,10 +22,14 @@ import { isValidTag, parseReference, referenceString, withDefaultTag } from '../
 import { Catalog, loadCatalog, saveCatalog, type CatalogImage } from './catalog.js';
 import { checkFilterKeys, danglingFilter, matchLabels, matchReference, parseTimeFilter } from './filters.js';
 import { importTarball } from './import.js';
+import { addStoredImage, type AddStoredInput } from './ingest.js';
+import { loadImages } from './load.js';
+import { commitContainer } from './commit.js';
+import { saveImages } from './save.js';
 import { chainIdsOf, LayerStore } from './layers.js';
 import { pruneImages, removeImage, type Removal } from './remove.js';
 import { findImage, noSuchImage } from './resolve.js';
-import type { ImageRecord, ImageService, ImageServiceOptions, ImportOptions, InUseLookup, ListOptions, RemoveOptions } from './types.js';
+import type { CommitInput, ImageRecord, ImageService, ImageServiceOptions, ImportOptions, InUseLookup, ListOptions, RemoveOptions } from './types.js';
 import { unpackLayer } from './unpack.js';
 import { createdTime, toInspect, toRecord, toSummary } from './views.js';
 
@@ -49,7 +53,7 @@ class LocalImageService implements ImageService {
 
   constructor(
     private readonly root: string,
-    private readonly content: ContentStore,
+    readonly content: ContentStore,
     private readonly layers: LayerStore,
     private catalog: Catalog,
   ) {}
@@ -101,6 +105,39 @@ class LocalImageService implements ImageService {
     const img = this.catalog.images.get(id);
     if (!img) throw internal(`imported image ${id} vanished`);
     return toRecord(img, this.layers);
+  }
+
+  async addStored(input: AddStoredInput): Promise<ImageRecord> {
+    const id = await addStoredImage(
+      {
+        content: this.content,
+        layers: this.layers,
+        unpack: (img, i, chains) => this.unpackMissing(img, i, chains),
+        mutate: <T>(fn: (cat: Catalog) => Promise<T>) => this.mutate(fn),
+      },
+      input,
+    );
+    const img = this.catalog.images.get(id);
+    if (!img) throw internal(`added image ${id} vanished`);
+    return toRecord(img, this.layers);
+  }
+
+  async commit(o: CommitInput): Promise<ImageRecord> {
+    const parent = this.catalog.images.get(o.parentId as ImageId);
+    if (!parent) throw noSuchImage(o.parentId);
+    const deps = { content: this.content, layers: this.layers, mutate: <T>(fn: (cat: Catalog) => Promise<T>) => this.mutate(fn) };
+    const id = await commitContainer(deps, { ...o, parent });
+    const img = this.catalog.images.get(id);
+    if (!img) throw internal(`committed image ${id} vanished`);
+    return toRecord(img, this.layers);
+  }
+
+  save(names: string[], out: NodeJS.WritableStream): Promise<void> {
+    return saveImages({ content: this.content, find: (name) => findImage(this.catalog, name) }, names, out as import('node:stream').Writable);
+  }
+
+  load(input: AsyncIterable<Buffer | string>, report: (line: string) => void): Promise<void> {
+    return loadImages({ content: this.content, addStored: (i) => this.addStored(i) }, input, report);
   }
 
   async tag(source: string, repo: string, tag?: string): Promise<void> {

@@ -4,7 +4,9 @@
  */
 import type { Digest, ImageId } from '../spec/ids.js';
 import type { ImageDeleteItem, ImageInspect, ImagePruneReport, ImageSummary } from '../spec/docker-image.js';
-import type { OciImageConfigFile } from '../spec/oci-image.js';
+import type { OciImageConfig, OciImageConfigFile } from '../spec/oci-image.js';
+import type { AddStoredInput } from './ingest.js';
+import type { ContentStore } from '../store/index.js';
 
 export interface ImageServiceOptions {
   /** The daemon's data root; it becomes an OCI image layout. */
@@ -55,6 +57,21 @@ export interface ImportOptions {
   source?: string;
 }
 
+export interface CommitInput {
+  /** The container's overlay upper dir. */
+  upperDir: string;
+  /** The container's image. */
+  parentId: string;
+  reference?: string;
+  comment?: string;
+  author?: string;
+  changes?: string[];
+  /** The container's mount destinations, left out of the layer when empty. */
+  mountPoints?: string[];
+  /** The execution config to start from (the container's); default the parent image's. */
+  config?: OciImageConfig;
+}
+
 export interface RemoveOptions {
   force?: boolean;
   /** Keep layers (directories and blobs) that no image uses any more. */
@@ -62,6 +79,8 @@ export interface RemoveOptions {
 }
 
 export interface ImageService {
+  /** The content store under the data root (blobs for pull, push, save and load). */
+  readonly content: ContentStore;
   /**
    * Finds an image by reference (`busybox`, `busybox:latest`,
    * `docker.io/library/busybox:latest`, `name@sha256:…`), full ID
@@ -79,6 +98,18 @@ export interface ImageService {
    * tarball raises InvalidArgument and leaves no blob, layer or tag behind.
    */
   importTarball(input: NodeJS.ReadableStream, opts?: ImportOptions): Promise<ImageRecord>;
+  /**
+   * Adds an image whose manifest, config and layer blobs are already in the
+   * content store (pull, load): unpacks missing layers, then records the image
+   * and sets `references`. Nothing is visible until every layer is unpacked.
+   */
+  addStored(input: AddStoredInput): Promise<ImageRecord>;
+  /** `POST /commit`: the container's upper dir becomes a new layer on its image. */
+  commit(o: CommitInput): Promise<ImageRecord>;
+  /** `docker save`: a docker-archive + OCI-layout tarball of the named images; unknown names fail before any byte. */
+  save(names: string[], out: NodeJS.WritableStream): Promise<void>;
+  /** `docker load`: a docker-archive or OCI-layout tarball, plain or gzip; `report` gets "Loaded image: x". */
+  load(input: AsyncIterable<Buffer | string>, report: (line: string) => void): Promise<void>;
   /** `POST /images/{name}/tag`; `tag` defaults to the one in `repo`, else "latest". */
   tag(source: string, repo: string, tag?: string): Promise<void>;
   /** `DELETE /images/{name}` with docker rmi semantics. */

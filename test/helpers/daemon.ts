@@ -50,6 +50,7 @@ export function busyboxTar(): string {
 
 export class TestDaemon {
   private child: ChildProcess | undefined;
+  private stopping = false;
   readonly host: string;
   readonly socket: string;
 
@@ -66,7 +67,8 @@ export class TestDaemon {
   static async start(o: { busybox?: boolean; args?: string[] } = {}): Promise<TestDaemon> {
     const dataRoot = mkdtempSync('/var/tmp/berth-test-data-');
     const execRoot = mkdtempSync('/run/berth-test-');
-    const d = new TestDaemon(dataRoot, execRoot, o.args ?? []);
+    const net = testNetwork();
+    const d = new TestDaemon(dataRoot, execRoot, ['-b', net.bridge, '--bip', net.bip, ...(o.args ?? [])]);
     await d.launch();
     if (o.busybox !== false) {
       const r = await d.berth(['import', '--change', 'CMD ["sh"]', busyboxTar(), 'busybox:latest']);
@@ -93,6 +95,11 @@ export class TestDaemon {
       if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
     });
     void log;
+    const child = this.child;
+    child.on('exit', (code, signal) => {
+      // An exit nobody asked for: show why, or the failing tests only say "Cannot connect".
+      if (!this.stopping && signal !== 'SIGKILL') process.stderr.write(`berthd ${this.execRoot} exited (${code ?? signal}):\n${stderr.slice(-4000)}\n`);
+    });
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`berthd exited with ${this.child.exitCode}: ${stderr}`);
@@ -160,6 +167,7 @@ export class TestDaemon {
 
   /** Removes every container, stops the daemon, unmounts and deletes its roots. */
   async stop(): Promise<void> {
+    this.stopping = true;
     try {
       if (this.child && this.child.exitCode === null) {
         const list = await this.api('GET', '/containers/json?all=1').catch(() => undefined);
@@ -174,9 +182,88 @@ export class TestDaemon {
       }
     } finally {
       killStrays(this.execRoot);
+      cleanNetworks(this.dataRoot, this.execRoot);
       unmountUnder(this.dataRoot);
       rmSync(this.dataRoot, { recursive: true, force: true });
       rmSync(this.execRoot, { recursive: true, force: true });
+    }
+  }
+}
+
+let networkCounter = 0;
+
+/**
+ * A bridge name and /24 of the test's own: unique per process and daemon, and
+ * a subnet no host interface uses, so parallel suites never share a bridge.
+ */
+export function testNetwork(): { bridge: string; bip: string; subnetPrefix: string } {
+  const n = networkCounter++;
+  const bridge = `bt${process.pid % 100000}x${n}`.slice(0, 15);
+  const used = spawnSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  const start = (process.pid * 7 + n * 13) % 250;
+  for (let i = 0; i < 250; i++) {
+    const third = ((start + i) % 250) + 1;
+    const prefix = `172.31.${third}`;
+    if (used.includes(` ${prefix}.`)) continue;
+    return { bridge, bip: `${prefix}.1/24`, subnetPrefix: prefix };
+  }
+  throw new Error('no free test subnet in 172.31.0.0/16');
+}
+
+/**
+ * Undoes what a daemon's networking left: netavark teardown of every endpoint
+ * still on file, namespace files, the daemon's bridges and its aardvark-dns.
+ */
+export function cleanNetworks(dataRoot: string, execRoot: string): void {
+  const config = join(execRoot, 'netavark');
+  const endpoints = join(dataRoot, 'network', 'endpoints');
+  for (const name of existsSync(endpoints) ? readdirSync(endpoints) : []) {
+    try {
+      const ep = JSON.parse(readFileSync(join(endpoints, name), 'utf8')) as { netns: string; options: unknown };
+      spawnSync('flock', ['-o', '/run/lock/berth-netavark.lock', '/usr/lib/podman/netavark', '--config', config, '--rootless', 'false',
+        '--aardvark-binary', '/usr/lib/podman/aardvark-dns', 'teardown', ep.netns], { input: JSON.stringify(ep.options) });
+    } catch {
+      // unreadable: the bridge removal below still drops its interfaces
+    }
+  }
+  const netnsDir = join(execRoot, 'netns');
+  for (const name of existsSync(netnsDir) ? readdirSync(netnsDir) : []) spawnSync('umount', ['-l', join(netnsDir, name)]);
+  let ifaces: string[] = [];
+  try {
+    const nets = JSON.parse(readFileSync(join(dataRoot, 'network', 'networks.json'), 'utf8')) as Array<{ iface?: string }>;
+    ifaces = nets.map((x) => x.iface ?? '').filter((x) => x !== '');
+  } catch {
+    ifaces = [];
+  }
+  for (const iface of ifaces) {
+    if (existsSync(`/sys/class/net/${iface}`)) spawnSync('ip', ['link', 'del', iface]);
+  }
+  dropFirewallRules(dataRoot);
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes('aardvark') && cmdline.includes(execRoot)) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Deletes iptables rules that name one of the daemon's subnets or bridges (a teardown that failed leaves them). */
+function dropFirewallRules(dataRoot: string): void {
+  let marks: string[] = [];
+  try {
+    const nets = JSON.parse(readFileSync(join(dataRoot, 'network', 'networks.json'), 'utf8')) as Array<{ subnet?: string; iface?: string }>;
+    marks = nets.flatMap((n) => [n.subnet ? ` ${n.subnet} ` : '', n.iface ? `berth-${n.iface} ` : '']).filter((m) => m !== '');
+  } catch {
+    return;
+  }
+  for (const table of ['nat', 'filter']) {
+    const rules = spawnSync('iptables', ['-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
+    for (const rule of rules.split('\n')) {
+      if (!rule.startsWith('-A ') || !marks.some((m) => `${rule} `.includes(m))) continue;
+      const args = rule.slice(3).match(/"[^"]*"|\S+/g) ?? [];
+      spawnSync('iptables', ['-t', table, '-D', ...args.map((x) => x.replace(/^"(.*)"$/, '$1'))]);
     }
   }
 }

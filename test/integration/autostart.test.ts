@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { BERTH, busyboxTar, killStrays, runProcess, unmountUnder } from '../helpers/daemon.js';
+import { BERTH, busyboxTar, cleanNetworks, killStrays, runProcess, testNetwork, unmountUnder } from '../helpers/daemon.js';
 
 test('berth starts berthd by itself when none answers on the default socket', async () => {
   // The "default" socket of this test lives in its own exec root (BERTH_EXEC_ROOT),
   // so the user's /run/berth is never touched.
   const execRoot = mkdtempSync('/run/berth-test-auto-');
   const dataRoot = mkdtempSync('/var/tmp/berth-test-auto-data-');
-  const env: NodeJS.ProcessEnv = { ...process.env, BERTH_EXEC_ROOT: execRoot, BERTH_ROOT: dataRoot };
+  const net = testNetwork();
+  const env: NodeJS.ProcessEnv = { ...process.env, BERTH_EXEC_ROOT: execRoot, BERTH_ROOT: dataRoot, BERTH_BRIDGE: net.bridge, BERTH_BIP: net.bip };
   delete env.DOCKER_HOST;
   delete env.BERTH_HOST;
   try {
@@ -29,6 +30,7 @@ test('berth starts berthd by itself when none answers on the default socket', as
     }
     await new Promise((r) => setTimeout(r, 300));
     killStrays(execRoot);
+    cleanNetworks(dataRoot, execRoot);
     unmountUnder(dataRoot);
     rmSync(dataRoot, { recursive: true, force: true });
     rmSync(execRoot, { recursive: true, force: true });

@@ -24,7 +24,13 @@ async function until(name: string, format: string, want: RegExp): Promise<string
 test('on-failure:2 restarts a failing container twice, then leaves it exited', async () => {
   await d.berth(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'echo run; exit 3']);
   await until('flaky', '{{.RestartCount}} {{.State.Status}}', /^2 exited\n$/);
-  const logs = await d.berth(['logs', 'flaky']);
+  // RestartCount counts a restart from its decision on; its run may still be starting.
+  const deadline = Date.now() + 10_000;
+  let logs = await d.berth(['logs', 'flaky']);
+  while (logs.stdout !== 'run\nrun\nrun\n' && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 50));
+    logs = await d.berth(['logs', 'flaky']);
+  }
   assert.equal(logs.stdout, 'run\nrun\nrun\n');
   assert.equal((await d.berth(['inspect', '--format', '{{.State.ExitCode}} {{.HostConfig.RestartPolicy.Name}}', 'flaky'])).stdout, '3 on-failure\n');
 });

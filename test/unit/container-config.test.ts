@@ -60,8 +60,10 @@ describe('the rest of the effective config', () => {
     assert.throws(() => mergeCreateConfig({ Image: 'x', Cmd: ['true'], HostConfig: { Runtime: 'kata' } }, ctx({})), /unknown or invalid runtime name: kata/);
   });
 
-  test('features this build lacks are refused rather than ignored', () => {
-    assert.throws(() => mergeCreateConfig({ Image: 'x', Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } } }, ctx({})), /not supported/);
+  test('port bindings are kept on a bridge and dropped with the host network, as docker does', () => {
+    const bindings = { '80/tcp': [{ HostPort: '8080' }] };
+    assert.deepEqual(mergeCreateConfig({ Image: 'x', Cmd: ['true'], HostConfig: { PortBindings: bindings } }, ctx({})).hostConfig.PortBindings, bindings);
+    assert.deepEqual(mergeCreateConfig({ Image: 'x', Cmd: ['true'], HostConfig: { NetworkMode: 'host', PortBindings: bindings } }, ctx({})).hostConfig.PortBindings, {});
   });
 
   test('container names follow docker\'s pattern', () => {

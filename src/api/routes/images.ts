@@ -1,6 +1,7 @@
 import type { Engine } from '../../engine/index.js';
 import type { Router } from '../router.js';
-import { invalidArgument, notFound } from '../../util/errors.js';
+import { invalidArgument } from '../../util/errors.js';
+import { pullRoute } from './distribution.js';
 
 export function imageRoutes(router: Router, engine: Engine): void {
   const images = engine.images;
@@ -30,7 +31,7 @@ export function imageRoutes(router: Router, engine: Engine): void {
 
   /**
    * POST /images/create: `fromSrc=-` imports the request body as a rootfs
-   * tarball; `fromImage` would pull from a registry, which this build cannot.
+   * tarball; `fromImage` pulls from a registry (routes/distribution.ts).
    */
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
@@ -51,9 +52,8 @@ export function imageRoutes(router: Router, engine: Engine): void {
       return;
     }
     if (fromImage !== null) {
-      const tag = ctx.query.get('tag');
-      const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
-      throw notFound(`pull access denied for ${fromImage}: berthd cannot pull from registries yet (no such image: ${ref})`);
+      await pullRoute(ctx, engine, fromImage);
+      return;
     }
     throw invalidArgument('one of fromSrc or fromImage is required');
   });

@@ -3,6 +3,7 @@ import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { UsageError } from '../flags.js';
 import type { ContainerCreateBody, HostConfig } from '../../spec/docker-container.js';
 import { parseMountFlag, parseTmpfsFlags } from '../mount-flag.js';
+import { parseExpose, parsePublish } from '../publish-flag.js';
 
 /** The flags `run` and `create` share, with docker's names and help texts. */
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -48,6 +49,15 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'user', short: 'u', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { name: 'workdir', short: 'w', description: 'Working directory inside the container' },
   { name: 'publish', short: 'p', type: 'stringArray', description: "Publish a container's port(s) to the host" },
+  { name: 'publish-all', short: 'P', type: 'bool', description: 'Publish all exposed ports to random ports' },
+  { name: 'expose', type: 'stringArray', description: 'Expose a port or a range of ports' },
+  { name: 'dns', type: 'stringArray', description: 'Set custom DNS servers' },
+  { name: 'dns-search', type: 'stringArray', description: 'Set custom DNS search domains' },
+  { name: 'dns-option', type: 'stringArray', description: 'Set DNS options' },
+  { name: 'ip', description: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'mac-address', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
+  { name: 'network-alias', type: 'stringArray', description: 'Add network-scoped alias for the container' },
+  { name: 'link', type: 'stringArray', description: 'Add link to another container', valueName: 'list' },
   { name: 'volume', short: 'v', type: 'stringArray', description: 'Bind mount a volume' },
   { name: 'mount', type: 'stringArray', description: 'Attach a filesystem mount to the container', valueName: 'mount' },
   { name: 'tmpfs', type: 'stringArray', description: 'Mount a tmpfs directory', valueName: 'list' },
@@ -142,15 +152,16 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
     if (!Number.isFinite(cpus) || cpus < 0) throw new UsageError(`invalid argument "${flags.string('cpus')}" for "--cpus" flag: failed to parse ${flags.string('cpus')} as a rational number`);
     hostConfig.NanoCpus = Math.round(cpus * 1e9);
   }
-  const publish = flags.array('publish');
-  if (publish.length > 0) {
-    hostConfig.PortBindings = {};
-    for (const p of publish) {
-      const m = /^(?:(?:([\d.]+):)?(\d*):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(p);
-      if (!m) throw new UsageError(`invalid argument "${p}" for "-p, --publish" flag: invalid port specification`);
-      hostConfig.PortBindings[`${m[3]}/${m[4] ?? 'tcp'}`] = [{ HostIp: m[1] ?? '', HostPort: m[2] ?? '' }];
-    }
-  }
+  const exposedPorts: Record<string, object> = {};
+  const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  parsePublish(flags.array('publish'), portBindings, exposedPorts);
+  parseExpose(flags.array('expose'), exposedPorts);
+  if (Object.keys(portBindings).length > 0) hostConfig.PortBindings = portBindings;
+  if (flags.bool('publish-all')) hostConfig.PublishAllPorts = true;
+  if (flags.array('dns').length) hostConfig.Dns = flags.array('dns');
+  if (flags.array('link').length) hostConfig.Links = flags.array('link');
+  if (flags.array('dns-search').length) hostConfig.DnsSearch = flags.array('dns-search');
+  if (flags.array('dns-option').length) hostConfig.DnsOptions = flags.array('dns-option');
   if (flags.array('mount').length) hostConfig.Mounts = flags.array('mount').map(parseMountFlag);
   hostConfig.Tmpfs = parseTmpfsFlags(flags.array('tmpfs'));
   if (flags.array('volumes-from').length) hostConfig.VolumesFrom = flags.array('volumes-from');
@@ -173,6 +184,16 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
     StopTimeout: flags.changed('stop-timeout') ? flags.int('stop-timeout') : undefined,
     HostConfig: hostConfig,
   };
+  if (Object.keys(exposedPorts).length) body.ExposedPorts = exposedPorts;
+  const ip = flags.string('ip');
+  const mac = flags.string('mac-address');
+  const aliases = flags.array('network-alias');
+  if (ip || mac || aliases.length) {
+    const mode = hostConfig.NetworkMode === 'default' ? 'bridge' : hostConfig.NetworkMode!;
+    body.NetworkingConfig = {
+      EndpointsConfig: { [mode]: { ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}), ...(mac ? { MacAddress: mac } : {}), ...(aliases.length ? { Aliases: aliases } : {}) } },
+    };
+  }
   if (flags.changed('entrypoint')) body.Entrypoint = flags.string('entrypoint') === '' ? [''] : [flags.string('entrypoint')];
   return { body, name: flags.string('name') || undefined, platform: flags.string('platform') || undefined };
 }

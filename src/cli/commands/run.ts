@@ -2,7 +2,7 @@ import type { Command, CommandEnv } from '../command.js';
 import { CliError, println } from '../command.js';
 import type { ParsedFlags } from '../flags.js';
 import { CREATE_FLAGS, buildCreateBody } from './create-options.js';
-import { ClientError, type DockerClient } from '../../client/index.js';
+import { ClientError, readJsonLines, type DockerClient } from '../../client/index.js';
 import { attachAndWait } from './attach-helpers.js';
 import type { ContainerCreateBody } from '../../spec/docker-container.js';
 
@@ -25,8 +25,13 @@ export async function createContainer(
     if (!(err instanceof ClientError) || err.status !== 404 || !/no such image/i.test(err.message) || pullPolicy === 'never') throw err;
     const ref = /[:@]/.test(image.split('/').pop() ?? '') ? image : `${image}:latest`;
     println(env.io.err, `Unable to find image '${ref}' locally`);
-    const progress = await client.imagePull(image.split(/[:@]/)[0], { tag: ref.slice(ref.lastIndexOf(':') + 1), platform: created.platform });
-    for await (const chunk of progress) void chunk;
+    const at = ref.indexOf('@');
+    const cut = at >= 0 ? at : ref.lastIndexOf(':');
+    const progress = await client.imagePull(ref.slice(0, cut), { tag: ref.slice(cut + 1), platform: created.platform });
+    for await (const msg of readJsonLines(progress)) {
+      const m = msg as { error?: string; errorDetail?: { message?: string } };
+      if (m.error) throw new CliError(`berth: Error response from daemon: ${m.errorDetail?.message ?? m.error}`, 125);
+    }
     const res = await client.containerCreate(created.body, { name: created.name, platform: created.platform });
     return res.Id;
   }

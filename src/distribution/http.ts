@@ -1,0 +1,74 @@
+/**
+ * A small HTTP(S) client on node:http. berthd runs under V8 lite mode, which has
+ * no WebAssembly, and Node's global fetch (undici) needs it for its parser; so
+ * registry traffic goes through node:http instead. The answer mimics the parts
+ * of fetch's Response the registry client uses; a body that is not consumed
+ * must be released with `cancel()`.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  ok: boolean;
+  headers: { get(name: string): string | null };
+  body: Readable;
+  cancel(): Promise<void>;
+  buffer(): Promise<Buffer>;
+  json(): Promise<unknown>;
+}
+
+export interface HttpRequest {
+  method: string;
+  headers?: Record<string, string>;
+  body?: Buffer | Readable | string;
+  signal?: AbortSignal;
+}
+
+const MAX_REDIRECTS = 5;
+
+/** Sends one request, following redirects for body-less requests. Rejects with the socket error. */
+export async function send(url: string | URL, o: HttpRequest, redirects = 0): Promise<HttpResponse> {
+  const u = new URL(url);
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: o.method, headers: o.headers, signal: o.signal }, resolve);
+    req.once('error', reject);
+    if (o.body instanceof Readable) pipeline(o.body, req).catch(reject);
+    else req.end(o.body);
+  });
+  const status = res.statusCode ?? 0;
+  const location = res.headers.location;
+  if (status >= 300 && status < 400 && location && !(o.body instanceof Readable) && redirects < MAX_REDIRECTS) {
+    res.resume();
+    const next = new URL(location, u);
+    // Credentials are for the registry, not for wherever it redirects blobs to.
+    const headers = { ...o.headers };
+    if (next.host !== u.host) delete headers.Authorization;
+    return send(next, { ...o, headers }, redirects + 1);
+  }
+  const buffer = async (): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+  return {
+    status,
+    statusText: res.statusMessage ?? '',
+    ok: status >= 200 && status < 300,
+    headers: {
+      get(name: string): string | null {
+        const v = res.headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+      },
+    },
+    body: res,
+    cancel: async () => {
+      res.resume();
+    },
+    buffer,
+    json: async () => JSON.parse((await buffer()).toString('utf8')) as unknown,
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * distribution/: the registry client — pull, push and login against registries
+ * speaking the distribution spec. The folder's only entrance.
+ */
+export { pullAllTags, pullImage, parsePlatform, type PullDeps, type PullOptions } from './pull.js';
+export { pushImage, type PushDeps, type PushOptions } from './push.js';
+export { checkLogin, decodeRegistryAuth, registryDomain } from './credentials.js';
+export type { JsonMessage, ProgressSink, PullSink, PushSource, RegistryCredentials } from './types.js';

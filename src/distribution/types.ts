@@ -1,0 +1,57 @@
+/**
+ * What distribution/ needs from the rest of the daemon and what it offers. The
+ * image service is not imported: engine/ passes these small interfaces in.
+ */
+import type { Digest } from '../spec/ids.js';
+
+/** One line of Docker's JSON progress stream (pull, push, load). */
+export interface JsonMessage {
+  status?: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
+  progress?: string;
+  aux?: Record<string, unknown>;
+  error?: string;
+  errorDetail?: { message: string };
+}
+
+export type ProgressSink = (msg: JsonMessage) => void;
+
+/** Credentials for one registry, as X-Registry-Auth or config.json carry them. */
+export interface RegistryCredentials {
+  username?: string;
+  password?: string;
+  /** An OAuth2 refresh token (docker's `identitytoken`). */
+  identitytoken?: string;
+  /** A bearer token given directly (docker's `registrytoken`). */
+  registrytoken?: string;
+}
+
+/** A platform to pick from a manifest list: `linux/amd64`, `linux/arm64/v8`. */
+export interface PlatformWanted {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/**
+ * The image store as pull sees it. `addPulled` is called once every blob the
+ * manifest names is committed to the content store; it unpacks the layers that
+ * are missing and only then makes the image and its references visible.
+ */
+export interface PullSink {
+  /** The image ID (config digest) a full reference names now, if any. */
+  currentId(reference: string): Promise<string | undefined>;
+  addPulled(input: {
+    manifestDigest: Digest;
+    /** Full references to set: `host/repo:tag`, `host/repo@sha256:…`. */
+    references: string[];
+    /** Called as layer `index` (bottom first) starts and ends unpacking. */
+    onExtract?: (index: number, phase: 'start' | 'done') => void;
+  }): Promise<{ id: string }>;
+}
+
+/** The image store as push sees it: which manifest a local name stands for. */
+export interface PushSource {
+  resolve(reference: string): Promise<{ id: string; manifestDigest: Digest }>;
+}

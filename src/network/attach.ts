@@ -1,0 +1,280 @@
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { conflict, invalidArgument, messageOf, notFound } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js';
+import { createNetns, netavark, removeNetns, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
+import { assignHostPorts, type PortRequest, type PublishedPort } from './ports.js';
+import type { NetworkRecord, NetworkStore } from './store.js';
+
+/** One network a container asks to join. */
+export interface JoinRequest {
+  network: string;
+  ip?: string;
+  mac?: string;
+  aliases?: string[];
+}
+
+/** A container's attachment as persisted (data root: network/endpoints/<id>.json) until its teardown ends. */
+export interface EndpointRecord {
+  containerId: string;
+  netns: string;
+  options: NetavarkOptions;
+  published: PublishedPort[];
+  joined: Array<{ networkId: string; name: string; ip: string; prefixLen: number; gateway: string; mac: string; aliases: string[] }>;
+  dnsServers: string[];
+  dnsSearch: string[];
+}
+
+/**
+ * Endpoints: IPAM, host-port bookkeeping, the network namespace and the
+ * netavark calls for each container. Addresses and ports are reserved in the
+ * endpoint file before netavark runs and freed only after its teardown ends,
+ * so no address is handed out twice, also across a daemon restart.
+ */
+export class Endpoints {
+  private readonly byContainer = new Map<string, EndpointRecord>();
+  private readonly detaching = new Map<string, Promise<void>>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly netnsDir: string,
+    private readonly configDir: string,
+    private readonly store: NetworkStore,
+  ) {}
+
+  static async open(o: { dataRoot: string; execRoot: string; store: NetworkStore }): Promise<Endpoints> {
+    const dir = join(o.dataRoot, 'network', 'endpoints');
+    const netnsDir = join(o.execRoot, 'netns');
+    const configDir = join(o.execRoot, 'netavark');
+    await Promise.all([mkdir(dir, { recursive: true }), mkdir(netnsDir, { recursive: true }), mkdir(configDir, { recursive: true })]);
+    const eps = new Endpoints(dir, netnsDir, configDir, o.store);
+    for (const name of await readdir(dir)) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        const rec = JSON.parse(await readFile(join(dir, name), 'utf8')) as EndpointRecord;
+        eps.byContainer.set(rec.containerId, rec);
+      } catch {
+        await rm(join(dir, name), { force: true });
+      }
+    }
+    return eps;
+  }
+
+  get(containerId: string): EndpointRecord | undefined {
+    return this.byContainer.get(containerId);
+  }
+
+  all(): EndpointRecord[] {
+    return [...this.byContainer.values()];
+  }
+
+  /** Runs `fn` after every earlier reservation: allocation decisions never interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn, fn);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * netavark removes a bridge and its rules with its last endpoint and makes
+   * them again for the next (~350 ms together here). An endpoint of berth's
+   * own, in a namespace with no process, keeps the default bridge up, as
+   * docker0 always is.
+   */
+  private keeping: Promise<unknown> | undefined;
+
+  private keepBridgeUp(): Promise<unknown> {
+    const net = this.store.tryFind('bridge');
+    if (!net || this.byContainer.has(KEEPER_ID)) return Promise.resolve();
+    this.keeping ??= this.attachNow({ containerId: KEEPER_ID, containerName: KEEPER_ID, joins: [{ network: net.name }], ports: [] })
+      .catch((err) => log.warn('could not keep the default bridge up', { error: messageOf(err) }))
+      .finally(() => (this.keeping = undefined));
+    return this.keeping;
+  }
+
+  /** Joins a new namespace to `joins` with `ports` published; the namespace path is in the result. */
+  async attach(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
+    if (o.joins.some((j) => this.store.tryFind(j.network)?.name === 'bridge')) await this.keepBridgeUp();
+    return this.attachNow(o);
+  }
+
+  private async attachNow(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
+    const rec = await this.serial(() => this.reserve(o));
+    try {
+      await createNetns(rec.netns);
+      const out = await netavark({ configDir: this.configDir, verb: 'setup', netns: rec.netns, options: rec.options });
+      const status = JSON.parse(out) as NetavarkStatus;
+      for (const j of rec.joined) {
+        const net = this.store.tryFind(j.networkId);
+        const st = net ? status[netavarkName(net)] : undefined;
+        const iface = st ? Object.values(st.interfaces)[0] : undefined;
+        if (iface) j.mac = iface.mac_address;
+        for (const ip of st?.dns_server_ips ?? []) if (!rec.dnsServers.includes(ip)) rec.dnsServers.push(ip);
+        for (const s of st?.dns_search_domains ?? []) if (!rec.dnsSearch.includes(s)) rec.dnsSearch.push(s);
+      }
+      await this.persist(rec);
+      return rec;
+    } catch (err) {
+      await this.detach(o.containerId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async reserve(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
+    if (this.byContainer.has(o.containerId)) await this.detachNow(o.containerId);
+    const taken = this.all().flatMap((e) => e.published);
+    const published = await assignHostPorts(o.ports, taken);
+    const options: NetavarkOptions = { container_id: o.containerId, container_name: o.containerName, networks: {}, network_info: {}, port_mappings: [] };
+    const joined: EndpointRecord['joined'] = [];
+    o.joins.forEach((j, i) => this.join(options, joined, j, `eth${i}`));
+    options.port_mappings = joined.length ? published.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : [];
+    const rec: EndpointRecord = { containerId: o.containerId, netns: join(this.netnsDir, o.containerId), options, published, joined, dnsServers: [], dnsSearch: [] };
+    this.byContainer.set(o.containerId, rec);
+    await this.persist(rec);
+    return rec;
+  }
+
+  /** Adds one network to netavark's options and the joined list, with an address allocated. */
+  private join(options: NetavarkOptions, joined: EndpointRecord['joined'], j: JoinRequest, ifname: string): void {
+    const net = this.store.tryFind(j.network);
+    if (!net || net.driver !== 'bridge') throw notFound(`network ${j.network} not found`);
+    const ip = this.allocate(net, j.ip, joined);
+    const prefixLen = Number(net.subnet!.split('/')[1]);
+    const aliases = [...new Set([...(j.aliases ?? [])])];
+    const name = netavarkName(net);
+    // Docker's MAC from the address: a reused address keeps its MAC, so the host's neighbour cache never points at a gone container.
+    const mac = j.mac || macFromIp(ip);
+    options.networks[name] = { interface_name: ifname, static_ips: [ip], aliases: net.dns ? aliases : [], static_mac: mac };
+    options.network_info[name] = {
+      name, id: net.id, driver: 'bridge', network_interface: net.iface!, subnets: [{ subnet: net.subnet!, gateway: net.gateway! }],
+      ipv6_enabled: false, internal: net.internal, dns_enabled: net.dns, ipam_options: { driver: 'host-local' },
+      options: { isolate: net.name === 'bridge' ? 'false' : 'true' },
+    };
+    joined.push({ networkId: net.id, name: net.name, ip, prefixLen, gateway: net.gateway!, mac, aliases });
+  }
+
+  /** Joins a live endpoint to one more network (network connect on a running container). */
+  async connect(containerId: string, j: JoinRequest): Promise<EndpointRecord> {
+    const rec = this.byContainer.get(containerId);
+    if (!rec) throw notFound(`container ${containerId} has no network namespace`);
+    const part: NetavarkOptions = { container_id: containerId, container_name: rec.options.container_name, networks: {}, network_info: {}, port_mappings: [] };
+    const joined: EndpointRecord['joined'] = [];
+    await this.serial(async () => {
+      let n = 0;
+      const used = new Set(Object.values(rec.options.networks).map((x) => x.interface_name));
+      while (used.has(`eth${n}`)) n++;
+      this.join(part, joined, j, `eth${n}`);
+      Object.assign(rec.options.networks, part.networks);
+      Object.assign(rec.options.network_info, part.network_info);
+      rec.joined.push(...joined);
+      await this.persist(rec);
+    });
+    try {
+      const status = JSON.parse(await netavark({ configDir: this.configDir, verb: 'setup', netns: rec.netns, options: part })) as NetavarkStatus;
+      const st = Object.values(status)[0];
+      const iface = st ? Object.values(st.interfaces)[0] : undefined;
+      if (iface) joined[0].mac = iface.mac_address;
+      for (const ip of st?.dns_server_ips ?? []) if (!rec.dnsServers.includes(ip)) rec.dnsServers.push(ip);
+    } catch (err) {
+      await this.forget(rec, part).catch(() => undefined);
+      throw err;
+    }
+    await this.persist(rec);
+    return rec;
+  }
+
+  /** Takes a live endpoint off one network (network disconnect on a running container). */
+  async disconnect(containerId: string, networkId: string): Promise<void> {
+    const rec = this.byContainer.get(containerId);
+    const net = this.store.tryFind(networkId);
+    if (!rec || !net) return;
+    const name = netavarkName(net);
+    if (!rec.options.networks[name]) return;
+    const part: NetavarkOptions = {
+      container_id: containerId, container_name: rec.options.container_name,
+      networks: { [name]: rec.options.networks[name] }, network_info: { [name]: rec.options.network_info[name] }, port_mappings: [],
+    };
+    await netavark({ configDir: this.configDir, verb: 'teardown', netns: rec.netns, options: part }).catch((err) =>
+      log.debug('netavark teardown of one network failed', { id: containerId, error: messageOf(err) }),
+    );
+    await this.forget(rec, part);
+  }
+
+  private async forget(rec: EndpointRecord, part: NetavarkOptions): Promise<void> {
+    for (const name of Object.keys(part.networks)) {
+      const id = part.network_info[name]?.id;
+      delete rec.options.networks[name];
+      delete rec.options.network_info[name];
+      rec.joined = rec.joined.filter((j) => j.networkId !== id);
+    }
+    await this.persist(rec);
+  }
+
+  /** The requested address if free, else the lowest free one in the range (the gateway excluded). */
+  private allocate(net: NetworkRecord, wanted: string | undefined, pending: EndpointRecord['joined']): string {
+    const subnet = parseCidr(net.subnet!)!.subnet;
+    const gateway = parseIp(net.gateway!)!;
+    const used = new Set<number>([gateway]);
+    for (const e of this.all()) for (const j of e.joined) if (j.networkId === net.id) used.add(parseIp(j.ip)!);
+    for (const j of pending) if (j.networkId === net.id) used.add(parseIp(j.ip)!);
+    if (wanted) {
+      const ip = parseIp(wanted);
+      if (ip === undefined) throw invalidArgument(`invalid IPv4 address: ${wanted}`);
+      if (!isHostAddress(subnet, ip)) throw invalidArgument(`no configured subnet or ip-range contain the IP address ${wanted}`);
+      if (used.has(ip)) throw conflict(`Address already in use`);
+      return wanted;
+    }
+    const range = net.ipRange ? parseCidr(net.ipRange)!.subnet : subnet;
+    for (let n = range.base; n < range.base + size(range); n++) {
+      if (!used.has(n) && isHostAddress(subnet, n) && contains(range, n)) return formatIp(n);
+    }
+    throw conflict(`no available IPv4 addresses on this network's address pools: ${net.name} (${net.id})`);
+  }
+
+  private async persist(rec: EndpointRecord): Promise<void> {
+    await writeJsonAtomic(join(this.dir, `${rec.containerId}.json`), rec);
+  }
+
+  /** Tears down the container's networking; its address and ports are free once this resolves. */
+  detach(containerId: string): Promise<void> {
+    return this.detachNow(containerId);
+  }
+
+  private detachNow(containerId: string): Promise<void> {
+    const running = this.detaching.get(containerId);
+    if (running) return running;
+    const rec = this.byContainer.get(containerId);
+    if (!rec) return Promise.resolve();
+    const p = this.teardown(rec).finally(() => this.detaching.delete(containerId));
+    this.detaching.set(containerId, p);
+    return p;
+  }
+
+  private async teardown(rec: EndpointRecord): Promise<void> {
+    const containerId = rec.containerId;
+    if (Object.keys(rec.options.networks).length > 0) {
+      await netavark({ configDir: this.configDir, verb: 'teardown', netns: rec.netns, options: rec.options }).catch((err) =>
+        log.debug('netavark teardown failed', { id: containerId, error: messageOf(err) }),
+      );
+    }
+    await removeNetns(rec.netns);
+    await rm(join(this.dir, `${containerId}.json`), { force: true });
+    this.byContainer.delete(containerId);
+  }
+}
+
+/** The endpoint that keeps the default bridge up; it is no container's. */
+export const KEEPER_ID = 'berth-bridge-keeper';
+
+/** netavark names chains and aardvark files after the network: unique per bridge, so daemons side by side never share them. */
+export function netavarkName(net: NetworkRecord): string {
+  return `berth-${net.iface}`;
+}
+
+/** 02:42 followed by the IPv4 address's four bytes, as dockerd makes them. */
+export function macFromIp(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((x) => Number(x).toString(16).padStart(2, '0'))].join(':');
+}

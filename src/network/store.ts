@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { invalidArgument } from '../util/errors.js';
+import { formatIp, formatSubnet, parseCidr } from './ipv4.js';
+
+/** One network as berth persists it (data root: network/networks.json). */
+export interface NetworkRecord {
+  name: string;
+  id: string;
+  created: string;
+  driver: 'bridge' | 'host' | 'null';
+  /** Bridge networks only: subnet "a.b.c.d/n", gateway address, optional allocation range. */
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  /** The host's bridge interface (≤ 15 chars). */
+  iface?: string;
+  internal: boolean;
+  dns: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+}
+
+export const PREDEFINED = ['bridge', 'host', 'none'];
+
+export interface DefaultBridge {
+  /** Bridge interface name (dockerd's -b). */
+  iface: string;
+  /** Gateway and subnet in one (dockerd's --bip), e.g. 172.30.0.1/16. */
+  bip: string;
+}
+
+/** Networks file: the predefined three plus user networks, rewritten atomically on each change. */
+export class NetworkStore {
+  private constructor(private readonly path: string, readonly records: NetworkRecord[]) {}
+
+  static async open(dataRoot: string, bridge: DefaultBridge): Promise<NetworkStore> {
+    const path = join(dataRoot, 'network', 'networks.json');
+    let records: NetworkRecord[] = [];
+    try {
+      records = JSON.parse(await readFile(path, 'utf8')) as NetworkRecord[];
+    } catch {
+      records = [];
+    }
+    const bip = parseCidr(bridge.bip);
+    if (!bip || bip.subnet.prefix > 30) throw invalidArgument(`invalid --bip: ${bridge.bip}`);
+    if (bridge.iface.length > 15 || !/^[\w.-]+$/.test(bridge.iface)) throw invalidArgument(`invalid bridge name: ${bridge.iface}`);
+    const now = new Date().toISOString();
+    const ensure = (name: string, make: () => NetworkRecord) => {
+      const i = records.findIndex((r) => r.name === name);
+      if (i < 0) records.unshift(make());
+    };
+    ensure('none', () => ({ name: 'none', id: newNetworkId(), created: now, driver: 'null', internal: false, dns: false, labels: {}, options: {} }));
+    ensure('host', () => ({ name: 'host', id: newNetworkId(), created: now, driver: 'host', internal: false, dns: false, labels: {}, options: {} }));
+    ensure('bridge', () => ({ name: 'bridge', id: newNetworkId(), created: now, driver: 'bridge', internal: false, dns: false, labels: {}, options: {} }));
+    // The daemon's flags decide the default bridge at every start.
+    const def = records.find((r) => r.name === 'bridge')!;
+    def.subnet = formatSubnet(bip.subnet);
+    def.gateway = formatIp(bip.ip);
+    def.iface = bridge.iface;
+    def.options = {
+      'com.docker.network.bridge.default_bridge': 'true',
+      'com.docker.network.bridge.enable_icc': 'true',
+      'com.docker.network.bridge.enable_ip_masquerade': 'true',
+      'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+      'com.docker.network.bridge.name': bridge.iface,
+      'com.docker.network.driver.mtu': '1500',
+    };
+    const store = new NetworkStore(path, records);
+    await store.save();
+    return store;
+  }
+
+  async save(): Promise<void> {
+    await writeJsonAtomic(this.path, this.records);
+  }
+
+  /** By full name, full id or unique id prefix, as docker resolves networks. */
+  tryFind(ref: string): NetworkRecord | undefined {
+    const byName = this.records.find((r) => r.name === ref);
+    if (byName) return byName;
+    const byId = this.records.find((r) => r.id === ref);
+    if (byId) return byId;
+    const prefixed = this.records.filter((r) => r.id.startsWith(ref));
+    return prefixed.length === 1 && ref.length > 0 ? prefixed[0] : undefined;
+  }
+}
+
+export function newNetworkId(): string {
+  return createHash('sha256').update(randomBytes(32)).digest('hex');
+}

@@ -1,0 +1,57 @@
+import { describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { formatIp, isHostAddress, overlaps, parseCidr, parseIp } from '../../src/network/ipv4.js';
+import { collides, portMap, portRequests } from '../../src/network/ports.js';
+import { macFromIp } from '../../src/network/attach.js';
+import { parseExpose, parsePublish } from '../../src/cli/publish-flag.js';
+
+describe('IPv4 arithmetic', () => {
+  test('addresses and subnets parse, format and overlap', () => {
+    assert.equal(formatIp(parseIp('172.30.0.1')!), '172.30.0.1');
+    assert.equal(parseIp('300.1.1.1'), undefined);
+    const a = parseCidr('10.1.2.3/16')!;
+    assert.equal(formatIp(a.subnet.base), '10.1.0.0');
+    assert.ok(overlaps(a.subnet, parseCidr('10.1.200.0/24')!.subnet));
+    assert.ok(!overlaps(a.subnet, parseCidr('10.2.0.0/24')!.subnet));
+    assert.ok(!isHostAddress(parseCidr('10.0.0.0/24')!.subnet, parseIp('10.0.0.255')!));
+    assert.ok(isHostAddress(parseCidr('10.0.0.0/24')!.subnet, parseIp('10.0.0.7')!));
+  });
+
+  test('a MAC address follows from the IPv4 address, as dockerd derives it', () => {
+    assert.equal(macFromIp('172.17.0.2'), '02:42:ac:11:00:02');
+  });
+});
+
+describe('published ports', () => {
+  test('-p forms become docker\'s PortBindings and ExposedPorts', () => {
+    const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+    const exposed: Record<string, object> = {};
+    parsePublish(['8080:80', '127.0.0.1:9000:90/udp', '81', '7000-7001:7000-7001'], bindings, exposed);
+    parseExpose(['5000-5001/tcp'], exposed);
+    assert.deepEqual(bindings, {
+      '80/tcp': [{ HostIp: '', HostPort: '8080' }],
+      '90/udp': [{ HostIp: '127.0.0.1', HostPort: '9000' }],
+      '81/tcp': [{ HostIp: '', HostPort: '' }],
+      '7000/tcp': [{ HostIp: '', HostPort: '7000' }],
+      '7001/tcp': [{ HostIp: '', HostPort: '7001' }],
+    });
+    assert.deepEqual(Object.keys(exposed).sort(), ['5000/tcp', '5001/tcp', '7000/tcp', '7001/tcp', '80/tcp', '81/tcp', '90/udp']);
+    assert.throws(() => parsePublish(['1-3:1-2'], {}, {}), /invalid ranges/);
+  });
+
+  test('requests include every exposed port with -P; collisions follow the address and protocol', () => {
+    const reqs = portRequests({ '80/tcp': [{ HostPort: '8080' }] }, ['80/tcp', '443/tcp'], true);
+    assert.deepEqual(reqs, [
+      { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+      { hostIp: '', hostPort: 0, containerPort: 443, protocol: 'tcp' },
+    ]);
+    const p = { hostIp: '127.0.0.1', hostPort: 80, containerPort: 80, protocol: 'tcp' as const };
+    assert.ok(collides(p, { ...p, hostIp: '' }));
+    assert.ok(!collides(p, { ...p, hostIp: '127.0.0.2' }));
+    assert.ok(!collides(p, { ...p, protocol: 'udp' }));
+    assert.deepEqual(portMap([{ ...p, hostPort: 9000 }], ['80/tcp', '53/udp']), {
+      '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '9000' }],
+      '53/udp': null,
+    });
+  });
+});
