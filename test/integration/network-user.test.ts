@@ -28,6 +28,9 @@ describe('user-defined networks', () => {
     assert.match(id, /^[0-9a-f]{64}$/);
     const ins = await d.berth(['network', 'inspect', 'front', '--format', '{{.Name}} {{.Driver}} {{json .IPAM.Config}} {{.Labels.team}}']);
     assert.equal(ins.stdout, `front bridge [{"Subnet":"${subnet}","Gateway":"${base}.254","IPRange":"${base}.128/25"}] a\n`);
+    // The generic inspect finds networks too, as docker inspect does.
+    assert.equal((await d.berth(['inspect', '-f', '{{.Name}} {{.Driver}}', 'front'])).stdout, 'front bridge\n');
+    assert.equal((await d.berth(['inspect', '--type', 'network', '-f', '{{.Name}}', 'front'])).stdout, 'front\n');
     assert.equal((await d.berth(['network', 'ls', '-q', '--filter', 'label=team=a'])).stdout, `${id.slice(0, 12)}\n`);
     assert.equal((await d.berth(['network', 'ls', '--filter', 'name=fro', '--format', '{{.Name}}'])).stdout, 'front\n');
     const r = await d.berth(['run', '--rm', '--network', 'front', 'busybox', 'ip', '-4', 'addr', 'show', 'eth0']);

@@ -3,15 +3,30 @@ import { println } from '../command.js';
 import { ClientError } from '../../client/index.js';
 import type { DockerClient } from '../../client/index.js';
 import { renderTemplate } from '../output.js';
+import { UsageError } from '../flags.js';
 
-type Kind = 'container' | 'image' | 'volume';
+type Kind = 'container' | 'image' | 'volume' | 'network';
+
+/** docker inspect's lookup order when no --type is given. */
+const ORDER: Kind[] = ['container', 'image', 'volume', 'network'];
+
+function inspectOne(client: DockerClient, name: string, kind: Kind): Promise<unknown> {
+  switch (kind) {
+    case 'container':
+      return client.containerInspect(name);
+    case 'image':
+      return client.imageInspect(name);
+    case 'volume':
+      return client.volumeInspect(name);
+    case 'network':
+      return client.networkInspect(name);
+  }
+}
 
 async function fetchOne(client: DockerClient, name: string, kind: Kind | undefined): Promise<unknown> {
-  const order: Kind[] = kind ? [kind] : ['container', 'image', 'volume'];
-  for (const k of order) {
+  for (const k of kind ? [kind] : ORDER) {
     try {
-      if (k === 'volume') return await client.volumeInspect(name);
-      return k === 'container' ? await client.containerInspect(name) : await client.imageInspect(name);
+      return await inspectOne(client, name, k);
     } catch (err) {
       if (!(err instanceof ClientError) || err.status !== 404) throw err;
     }
@@ -33,7 +48,9 @@ export function inspectCommand(kind: Kind | undefined, name: string, usage: stri
     ],
     async run(flags, env) {
       const client = await env.client();
-      const type = kind ?? ((flags.string('type') || undefined) as Kind | undefined);
+      const given = kind ? '' : flags.string('type');
+      if (given && !ORDER.includes(given as Kind)) throw new UsageError(`"${given}" is not a valid value for --type`);
+      const type = kind ?? ((given || undefined) as Kind | undefined);
       const found: unknown[] = [];
       let failed = false;
       for (const n of flags.positionals) {
