@@ -88,3 +88,34 @@ export async function forEachTarget(io: Io, names: string[], action: (name: stri
   }
   return failed ? 1 : 0;
 }
+
+/**
+ * `inspect` output for the objects `fetch` finds: a JSON array (4-space
+ * indent, `<`, `>` and `&` escaped as Go's encoder does) or, with a format,
+ * one line each. A name the daemon does not know is reported on stderr with
+ * `errorPrefix` and the others are still printed; the exit code is 1 if any
+ * was missing.
+ */
+export async function printInspected(
+  io: Io,
+  o: { names: string[]; format: string; errorPrefix: string },
+  fetch: (name: string) => Promise<unknown>,
+): Promise<number> {
+  const found: unknown[] = [];
+  let failed = false;
+  for (const name of o.names) {
+    try {
+      found.push(await fetch(name));
+    } catch (err) {
+      if (!(err instanceof ClientError)) throw err;
+      failed = true;
+      io.err.write(`${o.errorPrefix}${err.message}\n`);
+    }
+  }
+  if (o.format) {
+    for (const obj of found) io.out.write(`${renderTemplate(o.format, obj)}\n`);
+  } else {
+    io.out.write(JSON.stringify(found, null, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) + '\n');
+  }
+  return failed ? 1 : 0;
+}

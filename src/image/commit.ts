@@ -7,11 +7,12 @@
  * the catalog takes the new image.
  */
 import type { ChainId, ImageId } from '../spec/ids.js';
-import { MediaType, type OciImageConfig, type OciImageConfigFile, type OciManifest } from '../spec/oci-image.js';
+import { MediaType, type OciImageConfig, type OciImageConfigFile } from '../spec/oci-image.js';
 import type { ContentStore } from '../store/index.js';
 import { invalidArgument } from '../util/errors.js';
 import { parseReference, referenceString, withDefaultTag } from '../util/reference.js';
 import type { Catalog, CatalogImage } from './catalog.js';
+import { recordImage } from './record.js';
 import { applyChanges } from './changes.js';
 import { chainIdsOf, type LayerStore } from './layers.js';
 import { treeTar } from './layer-tar.js';
@@ -67,20 +68,7 @@ export async function commitContainer(deps: CommitDeps, o: CommitOptions): Promi
       const layerDigest = await blob.commit();
       const chainId = chains[chains.length - 1] as ChainId;
       await staging.commit({ chainId, diffId: unpacked.diffId, parent: chains.length > 1 ? chains[chains.length - 2] : null, size: unpacked.size });
-      const configBytes = Buffer.from(JSON.stringify(config));
-      const configDigest = await deps.content.writeBlob(configBytes);
-      const manifest: OciManifest = {
-        schemaVersion: 2,
-        mediaType: MediaType.manifest,
-        config: { mediaType: MediaType.config, digest: configDigest, size: configBytes.length },
-        layers: [...o.parent.manifest.layers, { mediaType: MediaType.layerTar, digest: layerDigest, size: unpacked.tarSize }],
-      };
-      const manifestBytes = Buffer.from(JSON.stringify(manifest));
-      const manifestDigest = await deps.content.writeBlob(manifestBytes);
-      const id = configDigest as string as ImageId;
-      cat.add({ id, manifestDigest, manifestSize: manifestBytes.length, manifest, config });
-      if (ref !== undefined) cat.setRef(ref, id, created);
-      return id;
+      return recordImage(deps.content, cat, { config, layers: [...o.parent.manifest.layers, { mediaType: MediaType.layerTar, digest: layerDigest, size: unpacked.tarSize }], ref, created });
     });
   } finally {
     await blob.abort();

@@ -4,6 +4,7 @@
  * match; different keys are ANDed.
  */
 import { invalidArgument } from '../util/errors.js';
+import { splitTag } from '../util/reference.js';
 
 export type Filters = Record<string, string[]>;
 
@@ -60,10 +61,7 @@ export function matchReference(patterns: readonly string[] | undefined, familiar
 }
 
 function familiarNameOf(ref: string): string {
-  const at = ref.indexOf('@');
-  const noDigest = at >= 0 ? ref.slice(0, at) : ref;
-  const colon = noDigest.lastIndexOf(':');
-  return colon > noDigest.lastIndexOf('/') ? noDigest.slice(0, colon) : noDigest;
+  return splitTag(ref.split('@')[0]).name;
 }
 
 /** Go path.Match syntax as a RegExp: `*`, `?`, `[a-z]`, `[^x]`, `\` escapes. */

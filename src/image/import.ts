@@ -5,11 +5,12 @@
  * layer, the config, the manifest and the tag become visible.
  */
 import type { ChainId, ImageId } from '../spec/ids.js';
-import { MediaType, type OciImageConfig, type OciImageConfigFile, type OciManifest } from '../spec/oci-image.js';
+import { MediaType, type OciImageConfig, type OciImageConfigFile } from '../spec/oci-image.js';
 import type { ContentStore } from '../store/index.js';
 import { invalidArgument } from '../util/errors.js';
 import { parseReference, referenceString, withDefaultTag } from '../util/reference.js';
 import type { Catalog } from './catalog.js';
+import { recordImage } from './record.js';
 import { applyChanges } from './changes.js';
 import type { LayerStore } from './layers.js';
 import type { ImportOptions } from './types.js';
@@ -45,20 +46,7 @@ export async function importTarball(deps: ImportDeps, input: NodeJS.ReadableStre
       const layerDigest = await blob.commit();
       const chainId = unpacked.diffId as string as ChainId;
       await staging.commit({ chainId, diffId: unpacked.diffId, parent: null, size: unpacked.size });
-      const configBytes = Buffer.from(JSON.stringify(config));
-      const configDigest = await deps.content.writeBlob(configBytes);
-      const manifest: OciManifest = {
-        schemaVersion: 2,
-        mediaType: MediaType.manifest,
-        config: { mediaType: MediaType.config, digest: configDigest, size: configBytes.length },
-        layers: [{ mediaType: MediaType.layerTar, digest: layerDigest, size: unpacked.tarSize }],
-      };
-      const manifestBytes = Buffer.from(JSON.stringify(manifest));
-      const manifestDigest = await deps.content.writeBlob(manifestBytes);
-      const id = configDigest as string as ImageId;
-      cat.add({ id, manifestDigest, manifestSize: manifestBytes.length, manifest, config });
-      if (ref !== undefined) cat.setRef(ref, id, created);
-      return id;
+      return recordImage(deps.content, cat, { config, layers: [{ mediaType: MediaType.layerTar, digest: layerDigest, size: unpacked.tarSize }], ref, created });
     });
   } finally {
     await blob.abort();

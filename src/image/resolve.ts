@@ -10,6 +10,7 @@ import {
   parseReference,
   referenceString,
   repositoryName,
+  splitTag,
   withDefaultTag,
   type ImageReference,
 } from '../util/reference.js';
@@ -81,11 +82,7 @@ export function isIdPrefix(id: ImageId, input: string): boolean {
 
 /** `docker.io/library/busybox:1@sha256:…` → `docker.io/library/busybox`. */
 export function repoOfRefString(ref: string): string {
-  const at = ref.indexOf('@');
-  const noDigest = at >= 0 ? ref.slice(0, at) : ref;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+  return splitTag(ref.split('@')[0]).name;
 }
 
 export function isDigestRef(ref: string): boolean {

@@ -159,3 +159,15 @@ export function normalizeReference(input: string): string {
 export function familiarize(input: string): string {
   return familiarString(parseReference(input));
 }
+
+/**
+ * Splits `name[:tag]` at the tag's colon, never at a registry port's
+ * (`localhost:5000/x:1` → `localhost:5000/x` and `1`). A reference with a
+ * digest is returned whole as the name, for the daemon to judge. No
+ * validation: for names the user typed or the store holds.
+ */
+export function splitTag(ref: string): { name: string; tag?: string } {
+  const colon = ref.lastIndexOf(':');
+  if (ref.includes('@') || colon <= ref.lastIndexOf('/')) return { name: ref };
+  return { name: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+}

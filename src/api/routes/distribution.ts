@@ -8,6 +8,7 @@
 import type { Writable } from 'node:stream';
 import { decodeRegistryAuth, type Engine, type JsonMessage } from '../../engine/index.js';
 import { invalidArgument, messageOf } from '../../util/errors.js';
+import { splitTag } from '../../util/reference.js';
 import type { Context } from '../context.js';
 import type { Router } from '../router.js';
 
@@ -40,9 +41,7 @@ export async function pullRoute(ctx: Context, engine: Engine, fromImage: string)
 }
 
 function stripTag(name: string): string {
-  const slash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  return colon > slash ? name.slice(0, colon) : name;
+  return splitTag(name).name;
 }
 
 function headerOf(ctx: Context, name: string): string | undefined {

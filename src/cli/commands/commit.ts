@@ -1,10 +1,8 @@
 /** `berth commit` and `berth export`. */
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Command } from '../command.js';
 import { CliError, println } from '../command.js';
+import { writeTarOutput } from '../archive-output.js';
+import { splitTag } from '../../util/reference.js';
 import { ClientError } from '../../client/index.js';
 
 function daemonError(err: unknown): never {
@@ -27,14 +25,7 @@ export const commitCommand: Command = {
   ],
   async run(flags, env) {
     const [container, reference] = flags.positionals;
-    let repo: string | undefined;
-    let tag: string | undefined;
-    if (reference) {
-      const slash = reference.lastIndexOf('/');
-      const colon = reference.lastIndexOf(':');
-      repo = colon > slash ? reference.slice(0, colon) : reference;
-      tag = colon > slash ? reference.slice(colon + 1) : undefined;
-    }
+    const { name: repo, tag } = reference ? splitTag(reference) : { name: undefined, tag: undefined };
     const client = await env.client();
     try {
       const res = await client.commit({
@@ -58,29 +49,7 @@ export const exportCommand: Command = {
   maxArgs: 1,
   flags: [{ name: 'output', short: 'o', description: 'Write to a file, instead of STDOUT' }],
   async run(flags, env) {
-    const output = flags.string('output');
-    if (!output && (env.io.out as { isTTY?: boolean }).isTTY) {
-      throw new CliError('berth: cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
-    }
-    const client = await env.client();
-    let tar: Readable;
-    try {
-      tar = await client.containerExport(flags.positionals[0]);
-    } catch (err) {
-      daemonError(err);
-    }
-    if (!output) {
-      await pipeline(tar, env.io.out);
-      return 0;
-    }
-    const tmp = `${output}.tmp-${process.pid}`;
-    try {
-      await pipeline(tar, createWriteStream(tmp));
-      await rename(tmp, output);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeTarOutput(env.io, flags.string('output'), async () => (await env.client()).containerExport(flags.positionals[0]));
     return 0;
   },
 };

@@ -1,10 +1,9 @@
 /** `berth save` and `berth load`: image tarballs through the daemon. */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Command } from '../command.js';
 import { CliError } from '../command.js';
+import { writeTarOutput } from '../archive-output.js';
 import { ClientError, readJsonLines } from '../../client/index.js';
 
 export const saveCommand: Command = {
@@ -15,31 +14,7 @@ export const saveCommand: Command = {
   minArgs: 1,
   flags: [{ name: 'output', short: 'o', description: 'Write to a file, instead of STDOUT' }],
   async run(flags, env) {
-    const output = flags.string('output');
-    if (!output && (env.io.out as { isTTY?: boolean }).isTTY) {
-      throw new CliError('berth: cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
-    }
-    const client = await env.client();
-    let tar: Readable;
-    try {
-      tar = await client.imagesGet(flags.positionals);
-    } catch (err) {
-      if (err instanceof ClientError) throw new CliError(`Error response from daemon: ${err.message}`, 1);
-      throw err;
-    }
-    if (!output) {
-      await pipeline(tar, env.io.out);
-      return 0;
-    }
-    // Written beside the target and renamed, so a failed save leaves no partial file.
-    const tmp = `${output}.tmp-${process.pid}`;
-    try {
-      await pipeline(tar, createWriteStream(tmp));
-      await rename(tmp, output);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeTarOutput(env.io, flags.string('output'), async () => (await env.client()).imagesGet(flags.positionals));
     return 0;
   },
 };

@@ -4,6 +4,7 @@ import type { Command } from '../command.js';
 import { CliError, println } from '../command.js';
 import { humanSize, timeAgo, truncateId } from '../humanize.js';
 import { parseFilterFlags, printRows, confirm, forEachTarget } from '../output.js';
+import { splitTag } from '../../util/reference.js';
 import { readJsonLines } from '../../client/index.js';
 import type { ImageSummary } from '../../spec/docker-image.js';
 
@@ -113,11 +114,9 @@ export const tagCommand: Command = {
   flags: [],
   async run(flags, env) {
     const [source, target] = flags.positionals;
-    const slash = target.lastIndexOf('/');
-    const colon = target.lastIndexOf(':');
-    const hasTag = colon > slash;
+    const { name, tag } = splitTag(target);
     const client = await env.client();
-    await client.imageTag(source, hasTag ? target.slice(0, colon) : target, hasTag ? target.slice(colon + 1) : 'latest');
+    await client.imageTag(source, name, tag ?? 'latest');
     return 0;
   },
 };
@@ -147,14 +146,7 @@ export const importCommand: Command = {
       }
       input = createReadStream(source);
     }
-    let repo: string | undefined;
-    let tag: string | undefined;
-    if (reference) {
-      const slash = reference.lastIndexOf('/');
-      const colon = reference.lastIndexOf(':');
-      repo = colon > slash ? reference.slice(0, colon) : reference;
-      tag = colon > slash ? reference.slice(colon + 1) : undefined;
-    }
+    const { name: repo, tag } = reference ? splitTag(reference) : { name: undefined, tag: undefined };
     const client = await env.client();
     const progress = await client.imageImport(input as import('node:stream').Readable, {
       repo, tag, changes: flags.array('change'), message: flags.string('message') || undefined, platform: flags.string('platform') || undefined,

@@ -1,8 +1,7 @@
 import type { Command } from '../command.js';
-import { println } from '../command.js';
 import { ClientError } from '../../client/index.js';
 import type { DockerClient } from '../../client/index.js';
-import { renderTemplate } from '../output.js';
+import { printInspected } from '../output.js';
 import { UsageError } from '../flags.js';
 
 type Kind = 'container' | 'image' | 'volume' | 'network';
@@ -51,24 +50,9 @@ export function inspectCommand(kind: Kind | undefined, name: string, usage: stri
       const given = kind ? '' : flags.string('type');
       if (given && !ORDER.includes(given as Kind)) throw new UsageError(`"${given}" is not a valid value for --type`);
       const type = kind ?? ((given || undefined) as Kind | undefined);
-      const found: unknown[] = [];
-      let failed = false;
-      for (const n of flags.positionals) {
-        try {
-          found.push(await fetchOne(client, n, type));
-        } catch (err) {
-          if (!(err instanceof ClientError)) throw err;
-          failed = true;
-          println(env.io.err, `Error: ${err.message}`);
-        }
-      }
-      const format = flags.string('format');
-      if (format) {
-        for (const obj of found) println(env.io.out, renderTemplate(format, obj));
-      } else {
-        println(env.io.out, JSON.stringify(found, null, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`));
-      }
-      return failed ? 1 : 0;
+      return printInspected(env.io, { names: flags.positionals, format: flags.string('format'), errorPrefix: 'Error: ' }, (n) =>
+        fetchOne(client, n, type),
+      );
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Command } from '../command.js';
 import { println } from '../command.js';
 import { UsageError } from '../flags.js';
-import { confirm, forEachTarget, parseFilterFlags, printRows, renderTemplate } from '../output.js';
+import { confirm, forEachTarget, parseFilterFlags, printRows, printInspected } from '../output.js';
 import { ClientError } from '../../client/index.js';
 
 const NETWORK_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
@@ -95,21 +95,9 @@ export const networkInspectCommand: Command = {
   ],
   async run(flags, env) {
     const client = await env.client();
-    const found: unknown[] = [];
-    let failed = false;
-    for (const n of flags.positionals) {
-      try {
-        found.push(await client.networkInspect(n));
-      } catch (err) {
-        if (!(err instanceof ClientError)) throw err;
-        failed = true;
-        println(env.io.err, `Error response from daemon: ${err.message}`);
-      }
-    }
-    const format = flags.string('format');
-    if (format) for (const v of found) println(env.io.out, renderTemplate(format, v));
-    else println(env.io.out, JSON.stringify(found, null, 4));
-    return failed ? 1 : 0;
+    return printInspected(env.io, { names: flags.positionals, format: flags.string('format'), errorPrefix: 'Error response from daemon: ' }, (n) =>
+      client.networkInspect(n),
+    );
   },
 };
 

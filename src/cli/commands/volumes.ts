@@ -2,8 +2,7 @@ import type { Command } from '../command.js';
 import { println } from '../command.js';
 import { humanSize } from '../humanize.js';
 import { UsageError } from '../flags.js';
-import { confirm, forEachTarget, parseFilterFlags, printRows, renderTemplate } from '../output.js';
-import { ClientError } from '../../client/index.js';
+import { confirm, forEachTarget, parseFilterFlags, printRows, printInspected } from '../output.js';
 
 const VOLUME_TABLE = 'table {{.Driver}}\t{{.Name}}';
 const VOLUME_HEADER = { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Scope: 'SCOPE', Size: 'SIZE', Links: 'LINKS' };
@@ -84,21 +83,9 @@ export const volumeInspectCommand: Command = {
   flags: [{ name: 'format', short: 'f', description: 'Format output using a custom template' }],
   async run(flags, env) {
     const client = await env.client();
-    const found: unknown[] = [];
-    let failed = false;
-    for (const n of flags.positionals) {
-      try {
-        found.push(await client.volumeInspect(n));
-      } catch (err) {
-        if (!(err instanceof ClientError)) throw err;
-        failed = true;
-        println(env.io.err, `Error response from daemon: ${err.message}`);
-      }
-    }
-    const format = flags.string('format');
-    if (format) for (const v of found) println(env.io.out, renderTemplate(format, v));
-    else println(env.io.out, JSON.stringify(found, null, 4));
-    return failed ? 1 : 0;
+    return printInspected(env.io, { names: flags.positionals, format: flags.string('format'), errorPrefix: 'Error response from daemon: ' }, (n) =>
+      client.volumeInspect(n),
+    );
   },
 };
 
