@@ -63,6 +63,17 @@ export class ContainerRepository {
     return this.byName.has(name);
   }
 
+  /** Throws docker's Conflict when another container (not `id`) holds `name`. */
+  checkNameFree(name: string, id?: string): void {
+    const holder = this.byName.get(name);
+    if (holder !== undefined && holder !== id) {
+      throw conflict(
+        `Conflict. The container name "/${name}" is already in use by container "${holder}". ` +
+          'You have to remove (or rename) that container to be able to reuse that name.',
+      );
+    }
+  }
+
   /**
    * Finds a container by full id, name (with or without "/"), or unique id
    * prefix, in Docker's order. Throws NotFound "No such container: ref".
@@ -100,13 +111,7 @@ export class ContainerRepository {
   }
 
   private reserveName(name: string, id: string): void {
-    const holder = this.byName.get(name);
-    if (holder !== undefined && holder !== id) {
-      throw conflict(
-        `Conflict. The container name "/${name}" is already in use by container "${holder}". ` +
-          'You have to remove (or rename) that container to be able to reuse that name.',
-      );
-    }
+    this.checkNameFree(name, id);
     this.byName.set(name, id);
   }
 

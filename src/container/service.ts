@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { ContainerCreateBody, ContainerWaitResponse, Filters } from '../spec/docker-container.js';
 import { conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
-import { newId } from '../util/ids.js';
 import { log } from '../util/log.js';
-import { mergeCreateConfig } from './config.js';
-import { generateName, validateName } from './names.js';
+import { newContainerRecord } from './create.js';
+import { validateName } from './names.js';
 import { ContainerRepository } from './repository.js';
-import { type ContainerRecord, ZERO_TIME, isRunningStatus, nowRfc3339Nano } from './record.js';
+import { type ContainerRecord, isRunningStatus, nowRfc3339Nano } from './record.js';
 import type { ContainerImages, ContainerRuntime, LogRecord } from './ports.js';
 import { Launcher } from './launcher.js';
 import { setPaused } from './pause.js';
@@ -16,8 +15,9 @@ import { parseSignal } from './signals.js';
 import { matchesFilters, validateFilters } from './filters.js';
 import { toInspect, toSummary } from './views.js';
 import { Locks } from './locks.js';
+import { recoverContainers } from './recovery.js';
 import { ExitWaiters, type WaitCondition } from './waiters.js';
-import { type ContainerVolumes, anonymousVolumes, planMounts } from './mounts.js';
+import { type ContainerVolumes, anonymousVolumes } from './mounts.js';
 import { type Change, containerChanges } from './changes.js';
 import type { NetworkAttach } from './network-attach.js';
 
@@ -67,7 +67,14 @@ export class ContainerService {
     await mkdir(join(opts.execRoot, 'bundles'), { recursive: true });
     const svc = new ContainerService(repo, opts);
     opts.runtime.onExit((id, code) => void svc.handleExit(id, code));
-    await svc.recover();
+    await recoverContainers({
+      repo,
+      runtime: opts.runtime,
+      launcher: svc.launcher,
+      restarts: svc.restarts,
+      recordExit: (rec, code) => svc.recordExit(rec, code),
+      remove: (id) => svc.remove(id, { force: true }),
+    });
     return svc;
   }
 
@@ -104,53 +111,11 @@ export class ContainerService {
   // ---- create / remove / rename ---------------------------------------------
 
   async create(body: ContainerCreateBody, name?: string): Promise<{ Id: string; Warnings: string[] }> {
-    if (!body || typeof body !== 'object') throw invalidArgument('config cannot be empty in order to create a container');
-    if (!body.Image) throw invalidArgument('No image specified');
-    const image = await this.opts.images.resolve(body.Image);
-    const id = newId();
-    const effective = mergeCreateConfig(body, {
-      id,
-      image: image.config.config ?? {},
-      runtimes: this.opts.runtime.names,
-      defaultRuntime: this.opts.runtime.defaultRuntime,
-      isNetwork: this.opts.network ? (ref) => this.opts.network!.isBridgeNetwork(ref) : undefined,
-    });
-    const finalName = name ? validateName(name) : generateName((n) => this.repo.nameTaken(n));
-    if (name && this.repo.nameTaken(finalName)) {
-      const holder = this.repo.find(finalName);
-      throw conflict(
-        `Conflict. The container name "/${finalName}" is already in use by container "${holder.id}". ` +
-          'You have to remove (or rename) that container to be able to reuse that name.',
-      );
-    }
-    const mounts = await planMounts({
-      hostConfig: effective.hostConfig,
-      volumePaths: Object.keys(effective.config.Volumes ?? {}),
-      mountsOf: (ref) => this.repo.find(ref).mounts ?? [],
-      volumes: this.opts.volumes,
-    });
-    const record: ContainerRecord = {
-      id,
-      name: finalName,
-      created: nowRfc3339Nano(),
-      imageId: image.id,
-      path: effective.path,
-      args: effective.args,
-      config: effective.config,
-      hostConfig: effective.hostConfig,
-      runtime: effective.runtime,
-      state: {
-        status: 'created', pid: 0, exitCode: 0, error: '', startedAt: ZERO_TIME, finishedAt: ZERO_TIME,
-        oomKilled: false, exits: 0,
-      },
-      restartCount: 0,
-      mounts,
-      endpointsConfig: (body.NetworkingConfig?.EndpointsConfig as ContainerRecord['endpointsConfig']) ?? undefined,
-    };
+    const record = await newContainerRecord({ ...this.opts, repo: this.repo }, body, name);
     await this.repo.add(record);
     this.launcher.prepare(record);
     this.emit('create', record);
-    return { Id: id, Warnings: [] };
+    return { Id: record.id, Warnings: [] };
   }
 
   async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
@@ -418,44 +383,6 @@ export class ContainerService {
       isRunning,
     });
     return { tty: rec.config.Tty === true, records };
-  }
-
-  // ---- recovery ---------------------------------------------------------------
-
-  /**
-   * After a daemon restart (or crash): containers whose monitor still runs are
-   * running; those whose exit file appeared are exited with that code; those
-   * whose monitor vanished without an exit file are exited with 255.
-   */
-  private async recover(): Promise<void> {
-    for (const rec of this.repo.all()) {
-      if (rec.state.status === 'removing') {
-        const moved = await this.repo.remove(rec);
-        await this.launcher.destroy(rec, moved).catch(() => undefined);
-        this.repo.purge(moved);
-        continue;
-      }
-      if (rec.state.status === 'created') {
-        // Prepared in the runtime before the crash but never started: undo it.
-        const probe = await this.opts.runtime.probe(rec.id);
-        if (probe.conmonAlive) await this.opts.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
-        continue;
-      }
-      if (!isRunningStatus(rec.state.status)) {
-        if (rec.hostConfig.AutoRemove && rec.state.status === 'exited') await this.remove(rec.id, { force: true }).catch(() => undefined);
-        else this.restarts.recovered(rec);
-        continue;
-      }
-      const probe = await this.opts.runtime.probe(rec.id);
-      if (probe.exitCode !== null) {
-        await this.recordExit(rec, probe.exitCode);
-      } else if (!probe.conmonAlive) {
-        rec.state.error = 'container monitor exited while the daemon was down';
-        await this.recordExit(rec, 255);
-      } else {
-        this.launcher.adopt(rec);
-      }
-    }
   }
 
   private emit(action: string, rec: ContainerRecord, attributes: Record<string, string> = {}): void {
