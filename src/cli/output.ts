@@ -1,6 +1,7 @@
 import type { Io } from './command.js';
 import { formatRows, parseTemplate, prepareFormat } from './template.js';
 import { UsageError } from './flags.js';
+import { humanSize } from './humanize.js';
 import { ClientError } from '../client/index.js';
 
 export interface RowsOutput {
@@ -118,4 +119,14 @@ export async function printInspected(
     io.out.write(JSON.stringify(found, null, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) + '\n');
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * What a prune removed, as docker prints it: a heading and one line per item
+ * (nothing when none), then the reclaimed space unless `reclaimed` is omitted
+ * (networks have no size).
+ */
+export function printPruneReport(io: Io, heading: string, lines: string[], reclaimed?: number): void {
+  if (lines.length > 0) io.out.write(`${heading}\n${lines.join('\n')}\n\n`);
+  if (reclaimed !== undefined) io.out.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
 }

@@ -7,7 +7,7 @@
  * the catalog takes the new image.
  */
 import type { ChainId, ImageId } from '../spec/ids.js';
-import { MediaType, type OciImageConfig, type OciImageConfigFile } from '../spec/oci-image.js';
+import { MediaType, type OciImageConfigFile } from '../spec/oci-image.js';
 import type { ContentStore } from '../store/index.js';
 import { invalidArgument } from '../util/errors.js';
 import { parseReference, referenceString, withDefaultTag } from '../util/reference.js';
@@ -16,24 +16,14 @@ import { recordImage } from './record.js';
 import { applyChanges } from './changes.js';
 import { chainIdsOf, type LayerStore } from './layers.js';
 import { treeTar } from './layer-tar.js';
+import type { CommitInput } from './types.js';
 import { unpackLayer } from './unpack.js';
 
 /** Paths the runtime mounts over; empty placeholders of them in the upper dir are no change. */
 const RUNTIME_PATHS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/proc', '/sys', '/dev', '/dev/shm', '/dev/mqueue', '/dev/pts']);
 
-export interface CommitOptions {
-  /** The container's overlay upper dir. */
-  upperDir: string;
-  parent: CatalogImage;
-  reference?: string;
-  comment?: string;
-  author?: string;
-  /** Dockerfile instructions (`-c 'CMD ["sh"]'`). */
-  changes?: string[];
-  /** Mount points of the container's volumes and binds: not part of the layer. */
-  mountPoints?: string[];
-  config?: OciImageConfig;
-}
+/** CommitInput with the parent image already looked up. */
+export type CommitOptions = Omit<CommitInput, 'parentId'> & { parent: CatalogImage };
 
 export interface CommitDeps {
   content: ContentStore;

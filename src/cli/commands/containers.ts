@@ -1,7 +1,7 @@
 import type { Command, CommandEnv } from '../command.js';
-import { CliError, println } from '../command.js';
+import { CliError } from '../command.js';
 import { humanSize, timeAgo, truncateId } from '../humanize.js';
-import { forEachTarget, printRows, parseFilterFlags } from '../output.js';
+import { forEachTarget, printPruneReport, printRows, parseFilterFlags } from '../output.js';
 import { ClientError } from '../../client/index.js';
 import type { ContainerSummary } from '../../spec/docker-container.js';
 
@@ -228,12 +228,7 @@ export const containerPruneCommand: Command = {
     }
     const client = await env.client();
     const res = await client.containersPrune(parseFilterFlags(flags.array('filter')));
-    if (res.ContainersDeleted?.length) {
-      println(env.io.out, 'Deleted Containers:');
-      for (const id of res.ContainersDeleted) println(env.io.out, id);
-      println(env.io.out);
-    }
-    println(env.io.out, `Total reclaimed space: ${humanSize(res.SpaceReclaimed)}`);
+    printPruneReport(env.io, 'Deleted Containers:', res.ContainersDeleted ?? [], res.SpaceReclaimed);
     return 0;
   },
 };

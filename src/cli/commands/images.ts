@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Command } from '../command.js';
 import { CliError, println } from '../command.js';
 import { humanSize, timeAgo, truncateId } from '../humanize.js';
-import { parseFilterFlags, printRows, confirm, forEachTarget } from '../output.js';
+import { parseFilterFlags, printPruneReport, printRows, confirm, forEachTarget } from '../output.js';
 import { splitTag } from '../../util/reference.js';
 import { readJsonLines } from '../../client/index.js';
 import type { ImageSummary } from '../../spec/docker-image.js';
@@ -182,15 +182,11 @@ export const imagePruneCommand: Command = {
     filters.dangling = [all ? 'false' : 'true'];
     const client = await env.client();
     const res = await client.imagesPrune(filters);
-    if (res.ImagesDeleted?.length) {
-      println(env.io.out, 'Deleted Images:');
-      for (const item of res.ImagesDeleted) {
-        if (item.Untagged) println(env.io.out, `untagged: ${item.Untagged}`);
-        if (item.Deleted) println(env.io.out, `deleted: ${item.Deleted}`);
-      }
-      println(env.io.out);
-    }
-    println(env.io.out, `Total reclaimed space: ${humanSize(res.SpaceReclaimed)}`);
+    const lines = (res.ImagesDeleted ?? []).flatMap((item) => [
+      ...(item.Untagged ? [`untagged: ${item.Untagged}`] : []),
+      ...(item.Deleted ? [`deleted: ${item.Deleted}`] : []),
+    ]);
+    printPruneReport(env.io, 'Deleted Images:', lines, res.SpaceReclaimed);
     return 0;
   },
 };

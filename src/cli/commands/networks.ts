@@ -1,7 +1,7 @@
 import type { Command } from '../command.js';
 import { println } from '../command.js';
 import { UsageError } from '../flags.js';
-import { confirm, forEachTarget, parseFilterFlags, printRows, printInspected } from '../output.js';
+import { confirm, forEachTarget, parseFilterFlags, printPruneReport, printRows, printInspected } from '../output.js';
 import { ClientError } from '../../client/index.js';
 
 const NETWORK_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
@@ -138,11 +138,7 @@ export const networkPruneCommand: Command = {
     }
     const client = await env.client();
     const res = await client.networksPrune(parseFilterFlags(flags.array('filter')));
-    if (res.NetworksDeleted?.length) {
-      println(env.io.out, 'Deleted Networks:');
-      for (const name of res.NetworksDeleted) println(env.io.out, name);
-      println(env.io.out);
-    }
+    printPruneReport(env.io, 'Deleted Networks:', res.NetworksDeleted ?? []);
     return 0;
   },
 };

@@ -1,8 +1,7 @@
 import type { Command } from '../command.js';
 import { println } from '../command.js';
-import { humanSize } from '../humanize.js';
 import { UsageError } from '../flags.js';
-import { confirm, forEachTarget, parseFilterFlags, printRows, printInspected } from '../output.js';
+import { confirm, forEachTarget, parseFilterFlags, printPruneReport, printRows, printInspected } from '../output.js';
 
 const VOLUME_TABLE = 'table {{.Driver}}\t{{.Name}}';
 const VOLUME_HEADER = { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Scope: 'SCOPE', Size: 'SIZE', Links: 'LINKS' };
@@ -127,12 +126,7 @@ export const volumePruneCommand: Command = {
     if (all) filters.all = ['true'];
     const client = await env.client();
     const res = await client.volumesPrune(filters);
-    if (res.VolumesDeleted?.length) {
-      println(env.io.out, 'Deleted Volumes:');
-      for (const name of res.VolumesDeleted) println(env.io.out, name);
-      println(env.io.out);
-    }
-    println(env.io.out, `Total reclaimed space: ${humanSize(res.SpaceReclaimed)}`);
+    printPruneReport(env.io, 'Deleted Volumes:', res.VolumesDeleted ?? [], res.SpaceReclaimed);
     return 0;
   },
 };
