@@ -8,6 +8,7 @@ import type { NetworkAttach } from './network-attach.js';
 import type { ContainerImages, ContainerRuntime } from './ports.js';
 import { type ContainerRecord, ZERO_TIME, nowRfc3339Nano } from './record.js';
 import type { ContainerRepository } from './repository.js';
+import { parseSecurityOpts } from './security-opts.js';
 
 export interface NewRecordDeps {
   images: ContainerImages;
@@ -37,6 +38,7 @@ export async function newContainerRecord(deps: NewRecordDeps, body: ContainerCre
     defaultRuntime: deps.runtime.defaultRuntime,
     isNetwork: network ? (ref) => network.isBridgeNetwork(ref) : undefined,
   });
+  parseSecurityOpts(effective.hostConfig.SecurityOpt);
   const finalName = name ? validateName(name) : generateName((n) => deps.repo.nameTaken(n));
   deps.repo.checkNameFree(finalName);
   const mounts = await planMounts({

@@ -9,6 +9,7 @@ import { resolveUser } from './user.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type ContainerVolumes, prepareMounts, releaseMounts } from './mounts.js';
 import { isRunningStatus } from './record.js';
+import { parseSecurityOpts } from './security-opts.js';
 import { needsEndpoint, resolveExtraHosts, type AttachedNetwork, type NetworkAttach } from './network-attach.js';
 
 /** How long a prepared (created in the runtime, not started) container may wait for its start. */
@@ -192,6 +193,7 @@ export class Launcher {
     const bind = (source: string, destination: string) => ({
       destination, type: 'bind', source, options: ['rbind', 'rprivate'],
     });
+    const security = parseSecurityOpts(hc.SecurityOpt);
     const cpus = typeof hc.NanoCpus === 'number' && hc.NanoCpus > 0 ? hc.NanoCpus : 0;
     return {
       id: rec.id,
@@ -203,6 +205,7 @@ export class Launcher {
         cwd: rec.config.WorkingDir || '/',
         user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
         terminal: rec.config.Tty === true,
+        noNewPrivileges: security.noNewPrivileges,
       },
       hostname,
       domainname: rec.config.Domainname || undefined,
@@ -226,6 +229,8 @@ export class Launcher {
       capAdd: (hc.CapAdd as string[] | null) ?? undefined,
       capDrop: (hc.CapDrop as string[] | null) ?? undefined,
       privileged: hc.Privileged === true,
+      seccomp: security.seccomp,
+      unmaskSystemPaths: security.unmaskSystemPaths,
       annotations: (hc.Annotations as Record<string, string> | null) ?? undefined,
       sysctls: (hc.Sysctls as Record<string, string> | null) ?? undefined,
       shmSizeBytes: hc.ShmSize || undefined,

@@ -220,7 +220,7 @@ export class Engine {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=cgroupns'],
+      SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
       Warnings: null,
       ExecRoot: this.options.execRoot,
       DataRoot: join(this.options.dataRoot),

@@ -34,17 +34,22 @@ export function normalizeCapability(name: string): string {
 }
 
 /**
- * The capability set Docker gives a container: privileged gets every capability;
- * `--cap-add ALL` gets every capability except the dropped ones; `--cap-drop ALL`
+ * The capability set Docker gives a container: privileged gets every capability
+ * in `bounding` (the daemon's own bounding set; all when absent); `--cap-add ALL`
+ * gets those except the dropped ones; `--cap-drop ALL`
  * keeps only the added ones; otherwise the defaults minus drops plus adds.
  */
-export function resolveCapabilities(opts: { capAdd?: string[]; capDrop?: string[]; privileged?: boolean }): string[] {
-  if (opts.privileged) return [...ALL_CAPABILITIES];
+export function resolveCapabilities(
+  opts: { capAdd?: string[]; capDrop?: string[]; privileged?: boolean },
+  bounding?: bigint,
+): string[] {
+  const all = bounding === undefined ? ALL_CAPABILITIES : ALL_CAPABILITIES.filter((_, bit) => ((bounding >> BigInt(bit)) & 1n) === 1n);
+  if (opts.privileged) return [...all];
   const adds = (opts.capAdd ?? []).map(normalizeCapability);
   const drops = (opts.capDrop ?? []).map(normalizeCapability);
   let caps: string[];
   if (adds.includes('ALL')) {
-    caps = ALL_CAPABILITIES.filter((c) => !drops.includes(c));
+    caps = all.filter((c) => !drops.includes(c));
   } else if (drops.includes('ALL')) {
     caps = adds;
   } else {

@@ -21,6 +21,8 @@ import { ConmonRuntime, type Runtime } from './runtime.js';
 
 export { buildSpec, DEFAULT_SHM_SIZE, type ContainerSpecInput } from './spec.js';
 export { hostLimits, parseProcLimits, type HostLimits, type Limit, type Ulimit } from './rlimits.js';
+export { parseSeccompProfile, seccompForContainer, type SeccompProfile } from './seccomp.js';
+export { DEFAULT_SECCOMP_PROFILE } from './seccomp-default.js';
 export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, resolveCapabilities } from './caps.js';
 export { parseCgroupLayout, type CgroupLayout, type CgroupMode } from './cgroups.js';
 export { readLog, parseLogLine, type LogRecord, type ReadLogOptions } from './logs.js';

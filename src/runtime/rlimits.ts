@@ -17,6 +17,12 @@ export interface HostLimits {
   /** Keyed by OCI type: `RLIMIT_NOFILE`, ... */
   limits: Record<string, Limit>;
   canRaiseHard: boolean;
+  /**
+   * The capabilities in the daemon's bounding set: a container can hold no
+   * others, so privileged containers get these rather than every known one.
+   * Absent means all (tests and hosts without /proc).
+   */
+  boundingCaps?: bigint;
 }
 
 /** A Docker `--ulimit`: `nofile=1024:2048` arrives as { name: 'nofile', soft: 1024, hard: 2048 }. */
@@ -68,14 +74,18 @@ export function hostLimits(): HostLimits {
   if (cached) return cached;
   let limits: Record<string, Limit> = {};
   let canRaiseHard = false;
+  let boundingCaps: bigint | undefined;
   try {
     limits = parseProcLimits(readFileSync('/proc/self/limits', 'utf8'));
-    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
     canRaiseHard = capEff !== null && ((BigInt('0x' + capEff[1]) >> CAP_SYS_RESOURCE) & 1n) === 1n;
+    const capBnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status);
+    if (capBnd) boundingCaps = BigInt('0x' + capBnd[1]);
   } catch {
     // Not Linux or no /proc: specs then carry no rlimits and the runtime inherits ours.
   }
-  cached = { limits, canRaiseHard };
+  cached = { limits, canRaiseHard, ...(boundingCaps !== undefined ? { boundingCaps } : {}) };
   return cached;
 }
 

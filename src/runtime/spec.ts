@@ -3,6 +3,8 @@ import { invalidArgument } from '../util/errors.js';
 import type { OciDeviceRule, OciMount, OciNamespace, OciResources, OciRuntimeSpec } from '../spec/oci-runtime.js';
 import { resolveCapabilities } from './caps.js';
 import { buildRlimits, hostLimits, type HostLimits, type Ulimit } from './rlimits.js';
+import { seccompForContainer, type SeccompProfile } from './seccomp.js';
+import { DEFAULT_SECCOMP_PROFILE } from './seccomp-default.js';
 
 /** What the container layer decides about one container; buildSpec turns it into config.json. */
 export interface ContainerSpecInput {
@@ -49,6 +51,10 @@ export interface ContainerSpecInput {
   shmSizeBytes?: number;
   stopSignal?: string;
   ulimits?: Ulimit[];
+  /** Absent: the built-in profile; 'unconfined': no filter. Privileged containers get none either way. */
+  seccomp?: 'unconfined' | { profile: SeccompProfile };
+  /** `--security-opt systempaths=unconfined`: no masked or read-only /proc paths. */
+  unmaskSystemPaths?: boolean;
 }
 
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
@@ -164,7 +170,7 @@ function resources(input: ContainerSpecInput): OciResources {
  * (moby oci/defaults.go plus daemon/oci_linux.go): private mount, uts, pid, ipc and
  * cgroup namespaces; a network namespace unless the host's is wanted; Docker's
  * capability set; its masked and read-only paths; rlimits that fit `host`.
- * No seccomp profile is applied. Pure apart from `host`, whose default is the
+ * Docker's seccomp allow list unless privileged or unconfined. Pure apart from `host`, whose default is the
  * daemon's own limits read once. Throws InvalidArgument for inputs no runtime could run.
  */
 export function buildSpec(input: ContainerSpecInput, host: HostLimits = hostLimits()): OciRuntimeSpec {
@@ -174,7 +180,7 @@ export function buildSpec(input: ContainerSpecInput, host: HostLimits = hostLimi
   const hostNetwork = input.network.mode === 'host';
   for (const name of Object.keys(input.sysctls ?? {})) checkSysctl(name, hostNetwork);
 
-  const caps = resolveCapabilities(input);
+  const caps = resolveCapabilities(input, host.boundingCaps);
   const privileged = input.privileged === true;
   const user = input.process.user;
   const annotations: Record<string, string> = { ...input.annotations };
@@ -209,9 +215,12 @@ export function buildSpec(input: ContainerSpecInput, host: HostLimits = hostLimi
       cgroupsPath: input.cgroupsPath,
       resources: resources(input),
       devices: [],
-      maskedPaths: privileged ? [] : [...MASKED_PATHS],
-      readonlyPaths: privileged ? [] : [...READONLY_PATHS],
+      maskedPaths: privileged || input.unmaskSystemPaths ? [] : [...MASKED_PATHS],
+      readonlyPaths: privileged || input.unmaskSystemPaths ? [] : [...READONLY_PATHS],
       ...(input.sysctls && Object.keys(input.sysctls).length ? { sysctl: { ...input.sysctls } } : {}),
+      ...(privileged || input.seccomp === 'unconfined' ? {} : {
+        seccomp: seccompForContainer(input.seccomp?.profile ?? DEFAULT_SECCOMP_PROFILE, { caps }),
+      }),
     },
   };
   return spec;

@@ -99,6 +99,23 @@ export interface OciLinux {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   sysctl?: Record<string, string>;
+  seccomp?: OciSeccomp;
+}
+
+/** A seccomp filter as the OCI runtime spec describes it (linux.seccomp). */
+export interface OciSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  flags?: string[];
+  syscalls?: OciSyscallRule[];
+}
+
+export interface OciSyscallRule {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: Array<{ index: number; value: number; valueTwo?: number; op: string }>;
 }
 
 /** What `<runtime> state ID` prints. */

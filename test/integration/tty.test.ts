@@ -66,6 +66,24 @@ class Terminal {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  /**
+   * Types a command until the screen matches: for effects that arrive
+   * asynchronously (a resize travels CLI → daemon → conmon → pty), so one
+   * command typed too early would never show them.
+   */
+  async typeUntil(command: string, re: RegExp): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      this.keys(command, 'Enter');
+      const settle = Date.now() + 1000;
+      while (Date.now() < settle) {
+        const text = this.screen();
+        if (re.test(text)) return text;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (Date.now() > deadline) assert.fail(`screen never matched ${re}:\n${this.screen()}`);
+    }
+  }
   stop(): void {
     spawnSync('tmux', ['-S', this.sock, 'kill-server']);
   }
@@ -80,8 +98,7 @@ describe('run -it through a real terminal', { skip: !hasTmux && 'tmux not instal
       t.keys('stty size; tty; echo $((6*7))', 'Enter');
       await t.waitFor(/^30 100\n\/dev\/pts\/0\n42\n/m);
       t.resize(90, 25);
-      t.keys('stty size', 'Enter');
-      await t.waitFor(/^25 90$/m);
+      await t.typeUntil('stty size', /^25 90$/m);
       t.keys('C-p', 'C-q');
       await t.waitFor(/EXIT=0/);
       const ps = await d.berth(['ps', '--filter', 'name=shell', '--format', '{{.Status}}']);

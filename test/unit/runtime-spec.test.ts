@@ -71,6 +71,13 @@ describe('capabilities', () => {
     assert.deepEqual(spec.linux.resources!.devices, [{ allow: true, access: 'rwm' }]);
   });
 
+  it('privileged gets only the capabilities the daemon itself may hold', () => {
+    const withoutSysResource = ((1n << 41n) - 1n) & ~(1n << 24n);
+    const caps = buildSpec(input({ privileged: true }), { ...host, boundingCaps: withoutSysResource }).process.capabilities!.bounding;
+    assert.equal(caps.length, ALL_CAPABILITIES.length - 1);
+    assert.ok(!caps.includes('CAP_SYS_RESOURCE'));
+  });
+
   it('an unprivileged container has Docker\'s masked paths and a read-only /sys', () => {
     const spec = buildSpec(input(), host);
     assert.ok(spec.linux.maskedPaths!.includes('/proc/kcore'));

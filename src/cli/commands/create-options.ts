@@ -41,6 +41,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'restart', default: 'no', description: 'Restart policy to apply when a container exits' },
   { name: 'rm', type: 'bool', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
   { name: 'runtime', description: 'Runtime to use for this container' },
+  { name: 'security-opt', type: 'stringArray', description: 'Security Options' },
   { name: 'shm-size', description: 'Size of /dev/shm', valueName: 'bytes' },
   { name: 'stop-signal', description: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'int', description: 'Timeout (in seconds) to stop a container' },
@@ -95,6 +96,26 @@ function expandEnv(entries: string[]): string[] {
     const v = process.env[e];
     return v === undefined ? [] : [`${e}=${v}`];
   });
+}
+
+/**
+ * `seccomp=FILE` becomes `seccomp=<the file's JSON>`, as the docker CLI sends
+ * it: the daemon never reads the client's files. Other options pass unchanged.
+ */
+function readSeccompFile(opt: string): string {
+  const m = /^seccomp[=:](.*)$/s.exec(opt);
+  if (!m || m[1] === 'unconfined' || m[1] === 'builtin' || m[1] === '' || m[1].trimStart().startsWith('{')) return opt;
+  let text: string;
+  try {
+    text = readFileSync(m[1], 'utf8');
+  } catch (err) {
+    throw new UsageError(`opening seccomp profile (${m[1]}) failed: ${(err as Error).message}`);
+  }
+  try {
+    return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+  } catch {
+    throw new UsageError(`compacting json for seccomp profile (${m[1]}) failed: not valid JSON`);
+  }
 }
 
 function parseLabels(entries: string[]): Record<string, string> {
@@ -165,6 +186,7 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
   if (flags.array('mount').length) hostConfig.Mounts = flags.array('mount').map(parseMountFlag);
   hostConfig.Tmpfs = parseTmpfsFlags(flags.array('tmpfs'));
   if (flags.array('volumes-from').length) hostConfig.VolumesFrom = flags.array('volumes-from');
+  if (flags.array('security-opt').length) hostConfig.SecurityOpt = flags.array('security-opt').map(readSeccompFile);
   const body: ContainerCreateBody = {
     Image: image,
     Cmd: cmd.length ? cmd : undefined,
