@@ -6,6 +6,7 @@ import { EngineError, hasCode, invalidArgument } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { OciRuntimeSpec } from '../spec/oci-runtime.js';
 import { liveConmonPid, runConmon } from './conmon.js';
+import { SeccompFilterCache } from './seccomp-cache.js';
 import { ExitWatcher, ID_PATTERN, readExitFile, type ExitListener } from './exits.js';
 import { startExec, type ExecOptions, type ExecSession } from './exec.js';
 import {
@@ -84,7 +85,7 @@ export interface RuntimeSettings {
 }
 
 /** Names under `base` that are not container directories. */
-export const RESERVED = new Set(['exits', 'state']);
+export const RESERVED = new Set(['exits', 'state', 'seccomp-cache']);
 const DRAIN_WAIT_MS = 10_000;
 
 export function checkId(id: string): void {
@@ -109,11 +110,13 @@ export class ConmonRuntime implements Runtime {
   readonly names: string[];
   readonly defaultRuntime: string;
   private readonly exitDir: string;
+  private readonly filters: SeccompFilterCache;
 
   constructor(private readonly s: RuntimeSettings, private readonly exits: ExitWatcher) {
     this.names = [...s.binaries.keys()];
     this.defaultRuntime = s.defaultRuntime;
     this.exitDir = join(s.base, 'exits');
+    this.filters = new SeccompFilterCache(join(s.base, 'seccomp-cache'));
   }
 
   private dir(id: string): string {
@@ -154,8 +157,10 @@ export class ConmonRuntime implements Runtime {
     ]);
     // Written fresh for every create and read only by the runtime right after, so a
     // rename (never a half file) suffices; an fsync would only slow the start down.
+    const filterKey = await this.filters.keyFor(rt, o.spec);
+    const { spec, hit } = filterKey ? await this.filters.attach(filterKey, o.spec) : { spec: o.spec, hit: false };
     const tmp = join(o.bundleDir, `.config.json-${randomBytes(4).toString('hex')}`);
-    await Promise.all([writeFile(tmp, JSON.stringify(o.spec)), writeFile(join(dir, 'runtime'), rt.name)]);
+    await Promise.all([writeFile(tmp, JSON.stringify(spec)), writeFile(join(dir, 'runtime'), rt.name)]);
     await rename(tmp, join(o.bundleDir, 'config.json'));
 
     const outcome = await runConmon({
@@ -177,7 +182,10 @@ export class ConmonRuntime implements Runtime {
       syncLog: this.s.syncLogs,
       timeoutMs: this.s.createTimeoutMs,
     });
-    if (outcome.ok) return { pid: outcome.pid };
+    if (outcome.ok) {
+      if (filterKey && !hit) await this.filters.remember(filterKey, rt, o.id);
+      return { pid: outcome.pid };
+    }
 
     const detail = (await readRuntimeLog(runtimeLog)) || outcome.message || 'no error message from the runtime or conmon';
     await this.discard(rt, o.id);
