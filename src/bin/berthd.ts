@@ -1,7 +1,7 @@
 import { readFile, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createApiServer, ENGINE_VERSION, API_VERSION } from '../api/index.js';
-import { Engine } from '../engine/index.js';
+import { Engine, parseSeccompProfile, type EngineOptions } from '../engine/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log, setLogLevel } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
@@ -15,6 +15,7 @@ interface DaemonFlags {
   defaultRuntime?: string;
   bridge?: string;
   bip?: string;
+  seccompProfile?: string;
 }
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -31,6 +32,7 @@ Options:
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
+      --seccomp-profile string  Path to seccomp profile. Use "unconfined" to disable the default seccomp profile (default "builtin")
   -v, --version                 Print version information and quit
 `;
 
@@ -64,6 +66,7 @@ function parseFlags(argv: string[]): DaemonFlags {
       case '--default-runtime': flags.defaultRuntime = value(); break;
       case '-b': case '--bridge': flags.bridge = value(); break;
       case '--bip': flags.bip = value(); break;
+      case '--seccomp-profile': flags.seccompProfile = value(); break;
       case '-v': case '--version':
         process.stdout.write(`berthd version ${ENGINE_VERSION}, API ${API_VERSION}\n`);
         process.exit(0);
@@ -104,6 +107,16 @@ async function claimPidfile(path: string): Promise<void> {
   await writeFileAtomic(path, `${process.pid}\n`);
 }
 
+/** The --seccomp-profile file, read and checked before anything starts. */
+async function loadSeccompProfile(path: string | undefined): Promise<EngineOptions['seccompProfile']> {
+  if (!path || path === 'builtin') return undefined;
+  if (path === 'unconfined') return 'unconfined';
+  const text = await readFile(path, 'utf8').catch((err: unknown) => {
+    throw new Error(`opening seccomp profile (${path}) failed: ${messageOf(err)}`);
+  });
+  return { profile: parseSeccompProfile(text), path };
+}
+
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   setLogLevel(flags.logLevel);
@@ -116,6 +129,7 @@ async function main(): Promise<void> {
     logLevel: flags.logLevel,
     bridge: flags.bridge,
     bip: flags.bip,
+    seccompProfile: await loadSeccompProfile(flags.seccompProfile),
   });
   const api = createApiServer(engine);
   const sockets: string[] = [];

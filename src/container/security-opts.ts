@@ -3,6 +3,7 @@ import { parseSeccompProfile, type ContainerSpecInput } from '../runtime/index.j
 
 /** What a container's `HostConfig.SecurityOpt` asks of the runtime spec. */
 export interface SecurityOptions {
+  /** Absent when the container names no profile: the daemon's default applies. */
   seccomp?: ContainerSpecInput['seccomp'];
   noNewPrivileges: boolean;
   unmaskSystemPaths: boolean;
@@ -34,7 +35,7 @@ export function parseSecurityOpts(opts: readonly string[] | null | undefined): S
         break;
       case 'seccomp':
         if (value === 'unconfined') out.seccomp = 'unconfined';
-        else if (value === '' || value === 'builtin') out.seccomp = undefined;
+        else if (value === '' || value === 'builtin') out.seccomp = 'builtin';
         else out.seccomp = { profile: parseSeccompProfile(value) };
         break;
       case 'no-new-privileges':

@@ -5,7 +5,7 @@ import { VolumeService } from '../volume/index.js';
 import { containerVolumes } from './volumes.js';
 import type { ContainerRuntime } from '../container/index.js';
 import { openImageService, mountOverlay, unmountOverlay, type ImageService } from '../image/index.js';
-import { openRuntime, buildSpec, readLog, connectAttachSocket, resizeTerminal, cgroupPids, psTable, sampleCgroup, type Runtime } from '../runtime/index.js';
+import { openRuntime, buildSpec, type SeccompProfile, readLog, connectAttachSocket, resizeTerminal, cgroupPids, psTable, sampleCgroup, type Runtime } from '../runtime/index.js';
 import { EventBus } from './events.js';
 import { NetworkService } from '../network/index.js';
 import { networkAttach } from './networks.js';
@@ -20,6 +20,7 @@ export { parseSignal } from '../container/index.js';
 export { diskUsage, type CreateVolumeOptions } from './df.js';
 export { connectContainer, disconnectContainer, checkEndpointConfig } from './networks.js';
 export type { NetworkCreateBody } from '../network/index.js';
+export { parseSeccompProfile } from '../runtime/index.js';
 
 export interface EngineOptions {
   dataRoot: string;
@@ -29,6 +30,8 @@ export interface EngineOptions {
   /** The default bridge network's interface (dockerd -b) and gateway/subnet (dockerd --bip). */
   bridge?: string;
   bip?: string;
+  /** dockerd --seccomp-profile: the filter for containers that name none; absent = built-in. */
+  seccompProfile?: 'unconfined' | { profile: SeccompProfile; path: string };
 }
 
 export const DEFAULT_BRIDGE = 'berth0';
@@ -73,7 +76,7 @@ export class Engine {
     const containerRuntime: ContainerRuntime = {
       names: runtime.names,
       defaultRuntime: runtime.defaultRuntime,
-      buildSpec: (input) => buildSpec(input),
+      buildSpec: (input) => buildSpec(input.seccomp || !options.seccompProfile ? input : { ...input, seccomp: options.seccompProfile }),
       create: (o) => runtime.create(o as Parameters<Runtime['create']>[0]),
       start: (id, rt) => runtime.start(id, rt),
       kill: (id, sig, rt) => runtime.kill(id, sig, rt),
@@ -220,10 +223,16 @@ export class Engine {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
+      SecurityOptions: [seccompInfo(this.options.seccompProfile), 'name=cgroupns'],
       Warnings: null,
       ExecRoot: this.options.execRoot,
       DataRoot: join(this.options.dataRoot),
     };
   }
+}
+
+/** /info's seccomp entry, as dockerd words it. */
+function seccompInfo(profile: EngineOptions['seccompProfile']): string {
+  if (!profile) return 'name=seccomp,profile=builtin';
+  return profile === 'unconfined' ? 'name=seccomp,profile=unconfined' : `name=seccomp,profile=${profile.path}`;
 }

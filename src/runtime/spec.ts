@@ -51,8 +51,8 @@ export interface ContainerSpecInput {
   shmSizeBytes?: number;
   stopSignal?: string;
   ulimits?: Ulimit[];
-  /** Absent: the built-in profile; 'unconfined': no filter. Privileged containers get none either way. */
-  seccomp?: 'unconfined' | { profile: SeccompProfile };
+  /** Absent or 'builtin': the built-in profile; 'unconfined': no filter. Privileged containers get none either way. */
+  seccomp?: 'builtin' | 'unconfined' | { profile: SeccompProfile };
   /** `--security-opt systempaths=unconfined`: no masked or read-only /proc paths. */
   unmaskSystemPaths?: boolean;
 }
@@ -219,7 +219,7 @@ export function buildSpec(input: ContainerSpecInput, host: HostLimits = hostLimi
       readonlyPaths: privileged || input.unmaskSystemPaths ? [] : [...READONLY_PATHS],
       ...(input.sysctls && Object.keys(input.sysctls).length ? { sysctl: { ...input.sysctls } } : {}),
       ...(privileged || input.seccomp === 'unconfined' ? {} : {
-        seccomp: seccompForContainer(input.seccomp?.profile ?? DEFAULT_SECCOMP_PROFILE, { caps }),
+        seccomp: seccompForContainer(typeof input.seccomp === 'object' ? input.seccomp.profile : DEFAULT_SECCOMP_PROFILE, { caps }),
       }),
     },
   };

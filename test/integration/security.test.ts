@@ -82,3 +82,29 @@ describe('security options and the default seccomp profile', () => {
     assert.match(info.stdout, /name=seccomp,profile=builtin/);
   });
 });
+
+describe('berthd --seccomp-profile', () => {
+  let d: TestDaemon;
+  let scratch: string;
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'berth-security-daemon-'));
+    const file = join(scratch, 'daemon-profile.json');
+    await writeFile(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+    d = await TestDaemon.start({ busybox: true, args: ['--seccomp-profile', file] });
+  });
+  after(async () => {
+    await d?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('applies the daemon\'s profile to containers that name none, and seccomp=builtin still picks the built-in one', async () => {
+    const own = await d.berth(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'mkdir /made && echo made; unshare -U true && echo unshared']);
+    assert.doesNotMatch(own.stdout, /made/);
+    assert.match(own.stdout, /unshared/);
+    const builtin = await d.berth(['run', '--rm', '--network', 'none', '--security-opt', 'seccomp=builtin', 'busybox', 'sh', '-c', 'mkdir /made && echo made; unshare -U true && echo unshared']);
+    assert.match(builtin.stdout, /made/);
+    assert.doesNotMatch(builtin.stdout, /unshared/);
+    const info = await d.api('GET', '/info');
+    assert.ok((info.json as { SecurityOptions: string[] }).SecurityOptions.some((o) => /^name=seccomp,profile=.*daemon-profile\.json$/.test(o)));
+  });
+});
