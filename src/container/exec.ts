@@ -41,6 +41,8 @@ interface ExecInstance {
   pid: number;
   started: boolean;
   session?: ExecSession;
+  /** The caller gave up on it (a probe's timeout): kill the process as soon as it has a pid. */
+  abandoned?: boolean;
 }
 
 /** Where the output of an exec goes, and its stdin comes from. */
@@ -67,6 +69,7 @@ export class ExecService {
   create(ref: string, body: ExecCreateBody): { Id: string } {
     const rec = this.o.find(ref);
     if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is paused, unpause the container before exec`);
+    if (rec.state.status === 'restarting') throw conflict(`Container ${rec.id} is restarting, wait until the container is running`);
     if (!isRunningStatus(rec.state.status)) throw conflict(`container ${rec.id} is not running`);
     if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new EngineError('InvalidArgument', 'No exec command specified');
     this.forgetOrphans();
@@ -144,6 +147,7 @@ export class ExecService {
     }
     e.session = session;
     e.pid = session.pid;
+    if (e.abandoned) killProcess(e.pid);
     this.o.onEvent?.(`exec_start: ${e.config.Cmd.join(' ')}`, rec, { execID: id });
     const finished = session.exited.then(async (code) => {
       e.exitCode = code;
@@ -154,6 +158,31 @@ export class ExecService {
     if (!attach || !session.io || !o.streams) return;
     await pipeSession(session.io, o.streams, session.exited);
     await finished;
+  }
+
+  /**
+   * Runs a command in a running container to its end, stdout and stderr going
+   * to `output` together (healthcheck probes). After `timeoutMs` the process is
+   * killed and the result says `timedOut`. Throws when the command cannot run.
+   * The instance is forgotten once the process has ended.
+   */
+  async run(ref: string, cmd: string[], o: { timeoutMs: number; output: { write(data: Buffer): void } }): Promise<{ exitCode: number; timedOut: boolean }> {
+    const { Id } = this.create(ref, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const e = this.get(Id);
+    const done = this.start(Id, { detach: false, tty: false, streams: { write: (_stream, data) => o.output.write(data) } }).then(() => e.exitCode ?? 255);
+    void done.then(() => this.execs.delete(Id), () => this.execs.delete(Id));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), o.timeoutMs)));
+    try {
+      const outcome = await Promise.race([done, timeout]);
+      if (outcome !== 'timeout') return { exitCode: outcome, timedOut: false };
+    } finally {
+      clearTimeout(timer);
+    }
+    e.abandoned = true;
+    if (e.pid) killProcess(e.pid);
+    done.catch(() => undefined);
+    return { exitCode: -1, timedOut: true };
   }
 
   async resize(id: string, rows: number, cols: number): Promise<void> {
@@ -188,6 +217,14 @@ export class ExecService {
       (proc as OciProcess & { consoleSize?: unknown }).consoleSize = { height: cfg.ConsoleSize[0], width: cfg.ConsoleSize[1] };
     }
     return proc;
+  }
+}
+
+function killProcess(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }
 

@@ -86,6 +86,8 @@ export class Engine {
     };
     // Volumes ask containers who uses them; containers are opened next.
     let containersRef: ContainerService | undefined;
+    // Healthcheck probes are execs; the exec service needs the containers, so it comes second.
+    let execsRef: ExecService | undefined;
     const networks = await NetworkService.open({
       dataRoot: options.dataRoot, execRoot: options.execRoot,
       bridge: { iface: options.bridge || DEFAULT_BRIDGE, bip: options.bip || DEFAULT_BIP },
@@ -104,6 +106,7 @@ export class Engine {
       runtime: containerRuntime,
       network: networkAttach(networks, () => containersRef),
       onEvent: (e) => events.publish('container', e.action, e.id, { ...e.attributes, name: e.name, image: e.image }),
+      probe: (id, cmd, o) => (execsRef ? execsRef.run(id, cmd, o) : Promise.reject(new Error('the exec service is not ready'))),
     });
     const execs = new ExecService({
       execRoot: options.execRoot,
@@ -112,6 +115,7 @@ export class Engine {
       onEvent: (action, rec, attrs) => events.publish('container', action, rec.id, { ...attrs, name: rec.name, image: rec.config.Image ?? '' }),
     });
     containersRef = containers;
+    execsRef = execs;
     await networks.repair((id) => {
       const c = containers.list({ all: true }).find((x) => x.Id === id);
       return c !== undefined && (c.State === 'running' || c.State === 'paused' || c.State === 'restarting');
