@@ -22,6 +22,7 @@ import { type ContainerVolumes, anonymousVolumes } from './mounts.js';
 import { type Change, containerChanges } from './changes.js';
 import type { NetworkAttach } from './network-attach.js';
 import { HealthMonitor, type ProbeExec } from './health.js';
+import type { InitOptions } from './init.js';
 
 export type { WaitCondition } from './waiters.js';
 
@@ -43,6 +44,8 @@ export interface ContainerServiceOptions {
   volumes?: ContainerVolumes;
   network?: NetworkAttach;
   onEvent?: (event: ContainerEvent) => void;
+  /** berthd --init and --init-path (see init.ts). */
+  init?: InitOptions;
   /** Runs healthcheck probes (the exec service's run); without it every probe fails. */
   probe?: ProbeExec;
 }

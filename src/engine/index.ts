@@ -29,6 +29,10 @@ export interface EngineOptions {
   /** The default bridge network's interface (dockerd -b) and gateway/subnet (dockerd --bip). */
   bridge?: string;
   bip?: string;
+  /** dockerd --init: run an init in containers that do not say (HostConfig.Init null). */
+  init?: boolean;
+  /** dockerd --init-path: the init binary (default Debian's tini-static). */
+  initPath?: string;
 }
 
 export const DEFAULT_BRIDGE = 'berth0';
@@ -106,6 +110,7 @@ export class Engine {
       runtime: containerRuntime,
       network: networkAttach(networks, () => containersRef),
       onEvent: (e) => events.publish('container', e.action, e.id, { ...e.attributes, name: e.name, image: e.image }),
+      init: { byDefault: options.init === true, binary: options.initPath },
       probe: (id, cmd, o) => (execsRef ? execsRef.run(id, cmd, o) : Promise.reject(new Error('the exec service is not ready'))),
     });
     const execs = new ExecService({
@@ -220,7 +225,7 @@ export class Engine {
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true,
       Isolation: '',
-      InitBinary: '',
+      InitBinary: 'docker-init',
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },

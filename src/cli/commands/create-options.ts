@@ -137,7 +137,7 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
     CapDrop: flags.array('cap-drop'),
     ExtraHosts: flags.array('add-host'),
     GroupAdd: flags.array('group-add'),
-    Init: flags.bool('init') || undefined,
+    Init: flags.changed('init') ? flags.bool('init') : undefined,
     PidsLimit: flags.changed('pids-limit') ? flags.int('pids-limit') : undefined,
     CpuShares: flags.int('cpu-shares') || undefined,
     CpuPeriod: flags.int('cpu-period') || undefined,
