@@ -8,6 +8,7 @@ import { ALL_CAPABILITIES, type AttachSocket, type ExecOptions, type ExecSession
 import type { ContainerRecord } from './record.js';
 import { isRunningStatus } from './record.js';
 import { resolveUser } from './user.js';
+import { DEFAULT_DETACH_KEYS, DetachWatcher, parseDetachKeys } from '../util/detach-keys.js';
 
 /** POST /containers/{id}/exec's body, as Docker defines it. */
 export interface ExecCreateBody {
@@ -72,6 +73,13 @@ export class ExecService {
     if (rec.state.status === 'restarting') throw conflict(`Container ${rec.id} is restarting, wait until the container is running`);
     if (!isRunningStatus(rec.state.status)) throw conflict(`container ${rec.id} is not running`);
     if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new EngineError('InvalidArgument', 'No exec command specified');
+    if (body.DetachKeys) {
+      try {
+        parseDetachKeys(body.DetachKeys);
+      } catch {
+        throw new EngineError('InvalidArgument', `Invalid escape keys (${body.DetachKeys}) provided`);
+      }
+    }
     this.forgetOrphans();
     const id = newId();
     this.execs.set(id, { id, containerId: rec.id, config: { ...body, Cmd: body.Cmd }, running: false, exitCode: null, pid: 0, started: false });
@@ -156,7 +164,9 @@ export class ExecService {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     });
     if (!attach || !session.io || !o.streams) return;
-    await pipeSession(session.io, o.streams, session.exited);
+    // On a terminal the detach keys end the session for the client; the process runs on.
+    const detachKeys = (o.tty ?? e.config.Tty === true) ? parseDetachKeys(e.config.DetachKeys || DEFAULT_DETACH_KEYS) : undefined;
+    if ((await pipeSession(session.io, o.streams, session.exited, detachKeys)) === 'detached') return;
     await finished;
   }
 
@@ -238,12 +248,22 @@ async function hostCapabilities(): Promise<string[]> {
 /**
  * Copies the session's output to the caller and the caller's input to the
  * session. Ends when conmon closes the socket, or a little after the exit when
- * a process left behind keeps the socket open.
+ * a process left behind keeps the socket open, or ("detached") when the input
+ * carries `detachKeys`.
  */
-async function pipeSession(io: AttachSocket, streams: ExecStreams, exited: Promise<number>): Promise<void> {
+async function pipeSession(io: AttachSocket, streams: ExecStreams, exited: Promise<number>, detachKeys?: Buffer): Promise<'detached' | 'ended'> {
   io.onData((stream, data) => streams.write(stream, data));
   const input = streams.input;
-  const onInput = (chunk: Buffer | string) => io.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const watcher = detachKeys?.length ? new DetachWatcher(detachKeys) : undefined;
+  let detach: () => void = () => undefined;
+  const detached = new Promise<'detached'>((resolve) => (detach = () => resolve('detached')));
+  const onInput = (chunk: Buffer | string) => {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!watcher) return void io.write(data);
+    const seen = watcher.feed(data);
+    if (seen.forward.length) io.write(seen.forward);
+    if (seen.detach) detach();
+  };
   const onEnd = () => io.endInput();
   if (input) {
     input.on('data', onInput);
@@ -251,12 +271,14 @@ async function pipeSession(io: AttachSocket, streams: ExecStreams, exited: Promi
     input.on('error', () => undefined);
     input.resume(); // a paused stream stays paused when a 'data' listener is added
   }
-  const closed = new Promise<void>((resolve) => io.onClose(resolve));
-  await Promise.race([closed, exited.then(() => new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref()))]);
+  const closed = new Promise<'ended'>((resolve) => io.onClose(() => resolve('ended')));
+  const drained = exited.then(() => new Promise<'ended'>((r) => setTimeout(() => r('ended'), DRAIN_MS).unref()));
+  const how = await Promise.race([closed, drained, detached]);
   if (input) {
     input.off('data', onInput);
     input.off('end', onEnd);
   }
   io.close();
-  log.debug('exec output finished');
+  log.debug('exec output finished', { how });
+  return how;
 }

@@ -360,13 +360,16 @@ export class ContainerService {
     rec.state.finishedAt = nowRfc3339Nano();
     rec.state.exits += 1;
     this.health.stopped(rec);
-    this.emit('die', rec, { exitCode: String(exitCode) });
-    this.waiters.settle(rec.id, 'exit', exitCode);
     const autoRemove = rec.hostConfig.AutoRemove === true;
     if (!autoRemove) {
       this.restarts.afterExit(rec); // may make it "restarting" before the save
-      await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
+      // Tracked before any waiter wakes: a restart waiting for this exit starts after the release.
       this.launcher.releaseInBackground(rec);
+    }
+    this.emit('die', rec, { exitCode: String(exitCode) });
+    this.waiters.settle(rec.id, 'exit', exitCode);
+    if (!autoRemove) {
+      await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
     } else {
       await this.remove(rec.id, { force: true }).catch((err) => {
         if (!isEngineError(err, 'NotFound')) log.warn('auto-remove failed', { id: rec.id, error: String(err) });
