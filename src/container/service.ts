@@ -135,8 +135,6 @@ export class ContainerService {
 
   async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.repo.find(ref);
-    this.restarts.removed(rec.id);
-    this.health.removed(rec.id);
     await this.locks.run(rec.id, async () => {
       if (isRunningStatus(rec.state.status)) {
         if (!o.force) {
@@ -145,11 +143,14 @@ export class ContainerService {
             `cannot remove container "/${rec.name}": container is ${what}: stop the container before removing or force remove`,
           );
         }
+        this.restarts.stoppedByUser(rec);
         this.endRestarting(rec);
         await this.killAndWait(rec, 'SIGKILL', 10_000);
       }
       if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id} is already in progress`);
       rec.state.status = 'removing';
+      this.restarts.removed(rec.id);
+      this.health.removed(rec.id);
       await this.launcher.settled(rec.id);
       const moved = await this.repo.remove(rec);
       // The container is gone for clients now; its runtime state and mount go next.

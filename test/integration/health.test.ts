@@ -168,6 +168,8 @@ test('bad healthcheck settings are refused with docker wording', async () => {
   const retries = await d.api('POST', '/containers/create', { Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'], Retries: -1 } });
   assert.equal(retries.status, 400);
   assert.equal(retries.json.message, 'Retries in Healthcheck cannot be negative');
+  const filter = await d.berth(['ps', '--filter', 'health=bogus']);
+  assert.match(filter.stderr, /Unrecognised filter value for health: bogus/);
   const cond = await d.api('POST', '/containers/web/wait?condition=bogus');
   assert.equal(cond.status, 400);
 });
