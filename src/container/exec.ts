@@ -8,6 +8,7 @@ import { ALL_CAPABILITIES, type AttachSocket, type ExecOptions, type ExecSession
 import type { ContainerRecord } from './record.js';
 import { isRunningStatus } from './record.js';
 import { resolveUser } from './user.js';
+import { killTree } from '../util/process-tree.js';
 import { DEFAULT_DETACH_KEYS, DetachWatcher, parseDetachKeys } from '../util/detach-keys.js';
 
 /** POST /containers/{id}/exec's body, as Docker defines it. */
@@ -230,12 +231,9 @@ export class ExecService {
   }
 }
 
+/** Kills a probe and whatever it started (a shell's children would outlive it). */
 function killProcess(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
+  void killTree(pid).catch(() => undefined);
 }
 
 /** Every capability the daemon itself may hand on (root here lacks some, e.g. CAP_SYS_RESOURCE). */

@@ -86,12 +86,12 @@ test('retries failures in a row make a container unhealthy; the log keeps the la
 });
 
 test('a probe past its timeout is killed and recorded as docker words it', async () => {
-  await d.berth(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 77', '--health-timeout', '200ms', '--health-interval', '100ms',
+  await d.berth(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 77; echo never', '--health-timeout', '200ms', '--health-interval', '100ms',
     '--health-retries', '1', 'busybox', 'sleep', '1000']);
   const h = await untilHealth('slow', (x) => x.Log.length === 5);
   assert.equal(h.Status, 'unhealthy');
   assert.deepEqual(h.Log[0], { ...h.Log[0], ExitCode: -1, Output: 'Health check exceeded timeout (200ms)' });
-  // Five probes ran; killed ones are gone, so at most the one in flight remains.
+  // Five probes ran; killed ones are gone with the children of their shells, so at most the one in flight remains.
   const top = await d.berth(['top', 'slow']);
   assert.ok(top.stdout.split('\n').filter((l) => l.includes('sleep 77')).length <= 1, top.stdout);
 });
