@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { TestDaemon } from '../helpers/daemon.js';
 
 let d: TestDaemon;
@@ -123,16 +124,34 @@ test("the image's healthcheck applies; --no-healthcheck turns it off", async () 
 
 test('wait --condition healthy fails when the container exits first; the status becomes unhealthy', async () => {
   await d.berth(['create', '--name', 'quitter', '--health-cmd', 'false', '--health-interval', '1h', 'busybox', 'sleep', '1000']);
-  const waited = d.berth(['wait', '--condition', 'healthy', 'quitter']);
-  await new Promise((res) => setTimeout(res, 1500)); // lets the wait register before the start
+  const waited = await waitRequest('quitter', 'healthy'); // registered once the headers are in
   assert.equal((await d.berth(['start', 'quitter'])).code, 0);
   assert.equal((await health('quitter'))?.Status, 'starting');
   assert.equal((await d.berth(['kill', 'quitter'])).code, 0);
-  const w = await waited;
-  assert.equal(w.code, 1);
-  assert.match(w.stderr, /exited before it became healthy/);
+  const answer = JSON.parse(await waited.body) as { StatusCode: number; Error: { Message: string } | null };
+  assert.equal(answer.StatusCode, 137);
+  assert.match(answer.Error?.Message ?? '', /exited before it became healthy/);
   assert.equal((await health('quitter'))?.Status, 'unhealthy');
+  const late = await d.berth(['wait', '--condition', 'healthy', 'quitter']);
+  assert.equal(late.code, 1);
+  assert.match(late.stderr, /is not running/);
 });
+
+/** POST /containers/{name}/wait: resolves when the daemon has answered the headers (the wait is registered then). */
+function waitRequest(name: string, condition: string): Promise<{ body: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path: `/v1.45/containers/${name}/wait?condition=${condition}` }, (res) => {
+      const chunks: Buffer[] = [];
+      const body = new Promise<string>((done) => {
+        res.on('data', (b: Buffer) => chunks.push(b));
+        res.on('end', () => done(Buffer.concat(chunks).toString()));
+      });
+      resolve({ body });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 test('probes stop while paused and go on after unpause', async () => {
   await d.berth(['run', '-d', '--name', 'napper', '--health-cmd', 'true', '--health-interval', '100ms', 'busybox', 'sleep', '1000']);
