@@ -39,6 +39,17 @@ export function shouldRestart(rec: ContainerRecord, exitCode: number): boolean {
 }
 
 /**
+ * Ends the backoff of a container waiting for its policy's restart (stop,
+ * kill, restart, remove): it becomes "exited" with the exit code it had. True
+ * if it was restarting; the caller cancels the timer (stoppedByUser) and saves.
+ */
+export function endRestarting(rec: ContainerRecord): boolean {
+  if (rec.state.status !== 'restarting') return false;
+  rec.state.status = 'exited';
+  return true;
+}
+
+/**
  * Restart policies at work: after an exit, a start after the backoff delay;
  * stop, kill, start and remove cancel a pending one. While it waits, the
  * container is "restarting" (State.Restarting, "Restarting (1) 2 seconds ago"),

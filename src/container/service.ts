@@ -10,7 +10,7 @@ import { type ContainerRecord, isRunningStatus, nowRfc3339Nano } from './record.
 import type { ContainerImages, ContainerRuntime, LogRecord } from './ports.js';
 import { Launcher } from './launcher.js';
 import { setPaused } from './pause.js';
-import { RestartPolicies } from './restart.js';
+import { RestartPolicies, endRestarting } from './restart.js';
 import { parseSignal } from './signals.js';
 import { killAndWait, stopRunning, type StopDeps } from './stopping.js';
 import { matchesFilters, validateFilters } from './filters.js';
@@ -144,7 +144,7 @@ export class ContainerService {
           );
         }
         this.restarts.stoppedByUser(rec);
-        this.endRestarting(rec);
+        endRestarting(rec);
         await this.killAndWait(rec, 'SIGKILL', 10_000);
       }
       if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id} is already in progress`);
@@ -182,7 +182,6 @@ export class ContainerService {
     return changes.length ? changes : null;
   }
 
-  /** Ids of the containers whose mounts name the volume. */
   /** Changes a record under the container's lock and persists it (network connect and disconnect). */
   async update(ref: string, fn: (rec: ContainerRecord) => Promise<void>): Promise<void> {
     const rec = this.repo.find(ref);
@@ -192,7 +191,8 @@ export class ContainerService {
     });
   }
 
-    volumeUsers(name: string): string[] {
+  /** Ids of the containers whose mounts name the volume. */
+  volumeUsers(name: string): string[] {
     return this.repo.all().filter((r) => (r.mounts ?? []).some((m) => m.Type === 'volume' && m.Name === name)).map((r) => r.id);
   }
 
@@ -250,22 +250,11 @@ export class ContainerService {
     });
   }
 
-  /**
-   * Ends the backoff of a container waiting for its policy's restart (stop,
-   * kill, restart, remove): it becomes "exited" with the exit code it had.
-   * True if it was restarting.
-   */
-  private endRestarting(rec: ContainerRecord): boolean {
-    if (rec.state.status !== 'restarting') return false;
-    rec.state.status = 'exited';
-    return true;
-  }
-
   async stop(ref: string, o: { timeout?: number; signal?: string } = {}): Promise<void> {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
       this.restarts.stoppedByUser(rec);
-      if (this.endRestarting(rec)) return void (await this.repo.save(rec));
+      if (endRestarting(rec)) return void (await this.repo.save(rec));
       if (!isRunningStatus(rec.state.status)) throw notModified();
       await this.stopRunning(rec, o);
     });
@@ -284,7 +273,7 @@ export class ContainerService {
     }
     this.restarts.stoppedByUser(rec);
     // Restarting: there is no process; the kill just ends the backoff, as in Docker.
-    if (this.endRestarting(rec)) await this.repo.save(rec);
+    if (endRestarting(rec)) await this.repo.save(rec);
     else await this.opts.runtime.kill(rec.id, sig, rec.runtime);
     this.emit('kill', rec, { signal: sig });
   }
@@ -305,7 +294,7 @@ export class ContainerService {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
       this.restarts.stoppedByUser(rec); // the stop half must not trigger the policy
-      this.endRestarting(rec);
+      endRestarting(rec);
       if (isRunningStatus(rec.state.status)) await this.stopRunning(rec, o);
       this.restarts.started(rec);
       await this.launcher.launch(rec, () => this.emit('start', rec));
