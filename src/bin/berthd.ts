@@ -16,6 +16,8 @@ interface DaemonFlags {
   bridge?: string;
   bip?: string;
   seccompProfile?: string;
+  init?: boolean;
+  initPath?: string;
 }
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -30,6 +32,8 @@ Options:
   -D, --debug                   Enable debug mode
       --exec-root string        Root directory for execution state files (default "/run/berth", or $BERTH_EXEC_ROOT)
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+      --init                    Run an init in the container to forward signals and reap processes
+      --init-path string        Path to the docker-init binary (default "/usr/bin/tini-static")
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --seccomp-profile string  Path to seccomp profile. Use "unconfined" to disable the default seccomp profile (default "builtin")
@@ -67,6 +71,8 @@ function parseFlags(argv: string[]): DaemonFlags {
       case '-b': case '--bridge': flags.bridge = value(); break;
       case '--bip': flags.bip = value(); break;
       case '--seccomp-profile': flags.seccompProfile = value(); break;
+      case '--init': flags.init = true; break;
+      case '--init-path': flags.initPath = value(); break;
       case '-v': case '--version':
         process.stdout.write(`berthd version ${ENGINE_VERSION}, API ${API_VERSION}\n`);
         process.exit(0);
@@ -130,6 +136,8 @@ async function main(): Promise<void> {
     bridge: flags.bridge,
     bip: flags.bip,
     seccompProfile: await loadSeccompProfile(flags.seccompProfile),
+    init: flags.init,
+    initPath: flags.initPath,
   });
   const api = createApiServer(engine);
   const sockets: string[] = [];

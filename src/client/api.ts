@@ -78,7 +78,7 @@ export class DockerClient {
   containerLogs(id: string, o: { follow?: boolean; stdout?: boolean; stderr?: boolean; since?: string; until?: string; timestamps?: boolean; tail?: string }): Promise<Readable> {
     return this.t.stream('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: o });
   }
-  containerAttach(id: string, o: { stream?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean; logs?: boolean }): Promise<Duplex> {
+  containerAttach(id: string, o: { stream?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean; logs?: boolean; detachKeys?: string }): Promise<Duplex> {
     return this.t.upgrade('POST', `/containers/${encodeURIComponent(id)}/attach`, { query: o });
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { conflict } from '../util/errors.js';
 import { conmonBundleFiles, type AttachSocket } from '../runtime/index.js';
 import type { ContainerRecord } from './record.js';
+import { DetachWatcher } from '../util/detach-keys.js';
 
 export interface ContainerIoOptions {
   execRoot: string;
@@ -33,17 +34,21 @@ export class ContainerIo {
    * Forwards `input` to the container's stdin until the input ends (which closes
    * the container's stdin when it was created with StdinOnce), `stop` settles, or
    * the container's monitor goes away. A container attached before its start has
-   * no socket yet: the input waits (unread) until conmon has made it. Resolves
-   * when forwarding has ended.
+   * no socket yet: the input waits (unread) until conmon has made it. With
+   * `detachKeys` (a terminal's), the input is watched for that sequence, which
+   * is not passed on and ends forwarding with "detached" (docker's daemon-side
+   * detach). Resolves when forwarding has ended.
    */
-  async forwardStdin(ref: string, input: NodeJS.ReadableStream, stop: Promise<unknown>): Promise<void> {
+  async forwardStdin(ref: string, input: NodeJS.ReadableStream, stop: Promise<unknown>, o: { detachKeys?: Buffer } = {}): Promise<'detached' | 'ended'> {
     const rec = this.o.find(ref);
-    if (!rec.config.OpenStdin) return;
+    if (!rec.config.OpenStdin) return 'ended';
+    const watcher = o.detachKeys?.length ? new DetachWatcher(o.detachKeys) : undefined;
+    let detached = false;
     let stopped = false;
     void stop.then(() => (stopped = true));
     const path = this.files(rec.id).attach;
     while (!(await access(path).then(() => true, () => false))) {
-      if (stopped) return;
+      if (stopped) return 'ended';
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
     const sock = await this.o.connect(path);
@@ -55,7 +60,16 @@ export class ContainerIo {
         input.off('end', onEnd);
         resolve();
       };
-      const onData = (chunk: Buffer | string) => sock.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      const onData = (chunk: Buffer | string) => {
+        const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        if (!watcher) return void sock.write(data);
+        const seen = watcher.feed(data);
+        if (seen.forward.length) sock.write(seen.forward);
+        if (seen.detach) {
+          detached = true;
+          finish();
+        }
+      };
       const onEnd = () => {
         sock.endInput();
         finish();
@@ -67,7 +81,9 @@ export class ContainerIo {
       sock.onClose(finish);
       void stop.then(finish);
     });
-    void stop.then(() => sock.close());
+    if (detached) sock.close();
+    else void stop.then(() => sock.close());
+    return detached ? 'detached' : 'ended';
   }
 
   /** GET /containers/{id}/top: the host's ps, restricted to the container's cgroup. */

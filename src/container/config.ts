@@ -1,4 +1,6 @@
-import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../spec/docker-container.js';
+import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig } from '../spec/docker-container.js';
+import { mergeHealthcheck, validateHealthcheck } from './health-config.js';
+import { parseSignal } from './signals.js';
 import { invalidArgument, notFound } from '../util/errors.js';
 
 /** The parts of an image's config that become a container's defaults. */
@@ -12,7 +14,7 @@ export interface ImageDefaults {
   ExposedPorts?: Record<string, object> | null;
   Volumes?: Record<string, object> | null;
   StopSignal?: string;
-  Healthcheck?: unknown;
+  Healthcheck?: HealthConfig | null;
   OnBuild?: string[] | null;
   Shell?: string[] | null;
 }
@@ -117,7 +119,10 @@ export function mergeCreateConfig(body: ContainerCreateBody, ctx: MergeContext):
     StopSignal: body.StopSignal || img.StopSignal || undefined,
     StopTimeout: body.StopTimeout ?? undefined,
   };
-  if (img.Healthcheck || body.Healthcheck) config.Healthcheck = body.Healthcheck ?? img.Healthcheck;
+  validateHealthcheck(body.Healthcheck);
+  const healthcheck = mergeHealthcheck(body.Healthcheck, img.Healthcheck);
+  if (healthcheck) config.Healthcheck = healthcheck;
+  if (config.StopSignal) parseSignal(config.StopSignal); // "Invalid signal: X" at create, as Docker
   if (Object.keys(config.ExposedPorts ?? {}).length === 0) delete config.ExposedPorts;
   if (Object.keys(config.Volumes ?? {}).length === 0) config.Volumes = null;
   return { config, hostConfig, path: argv[0], args: argv.slice(1), runtime };

@@ -8,6 +8,8 @@ import { ALL_CAPABILITIES, type AttachSocket, type ExecOptions, type ExecSession
 import type { ContainerRecord } from './record.js';
 import { isRunningStatus } from './record.js';
 import { resolveUser } from './user.js';
+import { killTree } from '../util/process-tree.js';
+import { DEFAULT_DETACH_KEYS, DetachWatcher, parseDetachKeys } from '../util/detach-keys.js';
 
 /** POST /containers/{id}/exec's body, as Docker defines it. */
 export interface ExecCreateBody {
@@ -41,6 +43,8 @@ interface ExecInstance {
   pid: number;
   started: boolean;
   session?: ExecSession;
+  /** The caller gave up on it (a probe's timeout): kill the process as soon as it has a pid. */
+  abandoned?: boolean;
 }
 
 /** Where the output of an exec goes, and its stdin comes from. */
@@ -67,8 +71,16 @@ export class ExecService {
   create(ref: string, body: ExecCreateBody): { Id: string } {
     const rec = this.o.find(ref);
     if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is paused, unpause the container before exec`);
+    if (rec.state.status === 'restarting') throw conflict(`Container ${rec.id} is restarting, wait until the container is running`);
     if (!isRunningStatus(rec.state.status)) throw conflict(`container ${rec.id} is not running`);
     if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new EngineError('InvalidArgument', 'No exec command specified');
+    if (body.DetachKeys) {
+      try {
+        parseDetachKeys(body.DetachKeys);
+      } catch {
+        throw new EngineError('InvalidArgument', `Invalid escape keys (${body.DetachKeys}) provided`);
+      }
+    }
     this.forgetOrphans();
     const id = newId();
     this.execs.set(id, { id, containerId: rec.id, config: { ...body, Cmd: body.Cmd }, running: false, exitCode: null, pid: 0, started: false });
@@ -144,6 +156,7 @@ export class ExecService {
     }
     e.session = session;
     e.pid = session.pid;
+    if (e.abandoned) killProcess(e.pid);
     this.o.onEvent?.(`exec_start: ${e.config.Cmd.join(' ')}`, rec, { execID: id });
     const finished = session.exited.then(async (code) => {
       e.exitCode = code;
@@ -152,8 +165,35 @@ export class ExecService {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     });
     if (!attach || !session.io || !o.streams) return;
-    await pipeSession(session.io, o.streams, session.exited);
+    // On a terminal the detach keys end the session for the client; the process runs on.
+    const detachKeys = (o.tty ?? e.config.Tty === true) ? parseDetachKeys(e.config.DetachKeys || DEFAULT_DETACH_KEYS) : undefined;
+    if ((await pipeSession(session.io, o.streams, session.exited, detachKeys)) === 'detached') return;
     await finished;
+  }
+
+  /**
+   * Runs a command in a running container to its end, stdout and stderr going
+   * to `output` together (healthcheck probes). After `timeoutMs` the process is
+   * killed and the result says `timedOut`. Throws when the command cannot run.
+   * The instance is forgotten once the process has ended.
+   */
+  async run(ref: string, cmd: string[], o: { timeoutMs: number; output: { write(data: Buffer): void } }): Promise<{ exitCode: number; timedOut: boolean }> {
+    const { Id } = this.create(ref, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const e = this.get(Id);
+    const done = this.start(Id, { detach: false, tty: false, streams: { write: (_stream, data) => o.output.write(data) } }).then(() => e.exitCode ?? 255);
+    void done.then(() => this.execs.delete(Id), () => this.execs.delete(Id));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), o.timeoutMs)));
+    try {
+      const outcome = await Promise.race([done, timeout]);
+      if (outcome !== 'timeout') return { exitCode: outcome, timedOut: false };
+    } finally {
+      clearTimeout(timer);
+    }
+    e.abandoned = true;
+    if (e.pid) killProcess(e.pid);
+    done.catch(() => undefined);
+    return { exitCode: -1, timedOut: true };
   }
 
   async resize(id: string, rows: number, cols: number): Promise<void> {
@@ -191,6 +231,11 @@ export class ExecService {
   }
 }
 
+/** Kills a probe and whatever it started (a shell's children would outlive it). */
+function killProcess(pid: number): void {
+  void killTree(pid).catch(() => undefined);
+}
+
 /** Every capability the daemon itself may hand on (root here lacks some, e.g. CAP_SYS_RESOURCE). */
 async function hostCapabilities(): Promise<string[]> {
   const status = await readFile('/proc/self/status', 'utf8');
@@ -201,12 +246,22 @@ async function hostCapabilities(): Promise<string[]> {
 /**
  * Copies the session's output to the caller and the caller's input to the
  * session. Ends when conmon closes the socket, or a little after the exit when
- * a process left behind keeps the socket open.
+ * a process left behind keeps the socket open, or ("detached") when the input
+ * carries `detachKeys`.
  */
-async function pipeSession(io: AttachSocket, streams: ExecStreams, exited: Promise<number>): Promise<void> {
+async function pipeSession(io: AttachSocket, streams: ExecStreams, exited: Promise<number>, detachKeys?: Buffer): Promise<'detached' | 'ended'> {
   io.onData((stream, data) => streams.write(stream, data));
   const input = streams.input;
-  const onInput = (chunk: Buffer | string) => io.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const watcher = detachKeys?.length ? new DetachWatcher(detachKeys) : undefined;
+  let detach: () => void = () => undefined;
+  const detached = new Promise<'detached'>((resolve) => (detach = () => resolve('detached')));
+  const onInput = (chunk: Buffer | string) => {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!watcher) return void io.write(data);
+    const seen = watcher.feed(data);
+    if (seen.forward.length) io.write(seen.forward);
+    if (seen.detach) detach();
+  };
   const onEnd = () => io.endInput();
   if (input) {
     input.on('data', onInput);
@@ -214,12 +269,14 @@ async function pipeSession(io: AttachSocket, streams: ExecStreams, exited: Promi
     input.on('error', () => undefined);
     input.resume(); // a paused stream stays paused when a 'data' listener is added
   }
-  const closed = new Promise<void>((resolve) => io.onClose(resolve));
-  await Promise.race([closed, exited.then(() => new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref()))]);
+  const closed = new Promise<'ended'>((resolve) => io.onClose(() => resolve('ended')));
+  const drained = exited.then(() => new Promise<'ended'>((r) => setTimeout(() => r('ended'), DRAIN_MS).unref()));
+  const how = await Promise.race([closed, drained, detached]);
   if (input) {
     input.off('data', onInput);
     input.off('end', onEnd);
   }
   io.close();
-  log.debug('exec output finished');
+  log.debug('exec output finished', { how });
+  return how;
 }

@@ -6,6 +6,7 @@ const KNOWN = new Set([
   'id', 'name', 'label', 'label!', 'status', 'exited', 'ancestor', 'before', 'since', 'until', 'network',
   'is-task', 'health', 'volume', 'publish', 'expose',
 ]);
+const HEALTH = new Set(['starting', 'healthy', 'unhealthy', 'none']);
 const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
 
 export function validateFilters(filters: Filters): void {
@@ -17,6 +18,9 @@ export function validateFilters(filters: Filters): void {
           throw invalidArgument(`invalid filter 'status=${v}'`);
         }
       }
+    }
+    if (key === 'health') {
+      for (const v of values) if (!HEALTH.has(v)) throw invalidArgument(`Unrecognised filter value for health: ${v}`);
     }
     if (key === 'exited') {
       for (const v of values) if (!/^-?\d+$/.test(v)) throw invalidArgument(`invalid filter 'exited=${v}'`);
@@ -86,6 +90,9 @@ export function matchesFilters(
         });
         break;
       }
+      case 'health':
+        ok = any((v) => (rec.state.health?.Status ?? 'none') === v);
+        break;
       case 'network':
         ok = any((v) => (rec.hostConfig.NetworkMode ?? 'bridge') === v);
         break;

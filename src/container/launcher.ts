@@ -10,6 +10,7 @@ import { writeEtcFiles } from './etc-files.js';
 import { type ContainerVolumes, prepareMounts, releaseMounts } from './mounts.js';
 import { isRunningStatus } from './record.js';
 import { parseSecurityOpts } from './security-opts.js';
+import { applyInit, wantsInit, type InitOptions } from './init.js';
 import { needsEndpoint, resolveExtraHosts, type AttachedNetwork, type NetworkAttach } from './network-attach.js';
 
 /** How long a prepared (created in the runtime, not started) container may wait for its start. */
@@ -26,6 +27,7 @@ export interface LauncherOptions {
   dirOf: (id: string) => string;
   volumes?: ContainerVolumes;
   network?: NetworkAttach;
+  init?: InitOptions;
 }
 
 /**
@@ -161,6 +163,7 @@ export class Launcher {
     ]);
     const input = this.specInput(rec, rootfs, user, hostname, etc, net);
     input.mounts.push(...mounts);
+    if (wantsInit(rec.hostConfig, this.o.init)) await applyInit(input, this.o.init);
     const spec = this.o.runtime.buildSpec(input);
     const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
     await mkdir(bundleDir, { recursive: true });

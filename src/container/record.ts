@@ -1,4 +1,4 @@
-import type { ContainerConfig, ContainerStatus, HostConfig } from '../spec/docker-container.js';
+import type { ContainerConfig, ContainerStatus, HealthState, HostConfig } from '../spec/docker-container.js';
 import type { MountRecord } from './mounts.js';
 import type { AttachedNetwork } from './network-attach.js';
 
@@ -45,6 +45,8 @@ export interface RecordedState {
   oomKilled: boolean;
   /** Counts exits since creation; attach/wait use it to tell "the next exit". */
   exits: number;
+  /** Present once a container with a healthcheck has started (see health.ts). */
+  health?: HealthState;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -3,12 +3,14 @@ import type { ContainerRuntime } from './ports.js';
 import { type ContainerRecord, isRunningStatus } from './record.js';
 import type { ContainerRepository } from './repository.js';
 import type { RestartPolicies } from './restart.js';
+import type { HealthMonitor } from './health.js';
 
 export interface RecoveryDeps {
   repo: ContainerRepository;
   runtime: ContainerRuntime;
   launcher: Launcher;
   restarts: RestartPolicies;
+  health: HealthMonitor;
   recordExit: (rec: ContainerRecord, exitCode: number) => Promise<void>;
   remove: (id: string) => Promise<void>;
 }
@@ -18,7 +20,8 @@ export interface RecoveryDeps {
  * really runs: containers whose monitor still runs are running; those whose
  * exit file appeared are exited with that code; those whose monitor vanished
  * without an exit file are exited with 255; removals cut short are finished;
- * preparations of never-started containers are undone.
+ * preparations of never-started containers are undone; restart policies and
+ * healthchecks go on where they were.
  */
 export async function recoverContainers(d: RecoveryDeps): Promise<void> {
   for (const rec of d.repo.all()) {
@@ -33,7 +36,7 @@ export async function recoverContainers(d: RecoveryDeps): Promise<void> {
       if (probe.conmonAlive) await d.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
       continue;
     }
-    if (!isRunningStatus(rec.state.status)) {
+    if (!isRunningStatus(rec.state.status) || rec.state.status === 'restarting') {
       if (rec.hostConfig.AutoRemove && rec.state.status === 'exited') await d.remove(rec.id).catch(() => undefined);
       else d.restarts.recovered(rec);
       continue;
@@ -46,6 +49,7 @@ export async function recoverContainers(d: RecoveryDeps): Promise<void> {
       await d.recordExit(rec, 255);
     } else {
       d.launcher.adopt(rec);
+      if (rec.state.status === 'running') d.health.resumed(rec);
     }
   }
 }

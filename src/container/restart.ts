@@ -39,10 +39,24 @@ export function shouldRestart(rec: ContainerRecord, exitCode: number): boolean {
 }
 
 /**
+ * Ends the backoff of a container waiting for its policy's restart (stop,
+ * kill, restart, remove): it becomes "exited" with the exit code it had. True
+ * if it was restarting; the caller cancels the timer (stoppedByUser) and saves.
+ */
+export function endRestarting(rec: ContainerRecord): boolean {
+  if (rec.state.status !== 'restarting') return false;
+  rec.state.status = 'exited';
+  return true;
+}
+
+/**
  * Restart policies at work: after an exit, a start after the backoff delay;
- * stop, kill, start and remove cancel a pending one. The decision lives on the
- * record (`manuallyStopped`, `restartCount`), so a daemon restart resumes it:
- * `recovered` starts the containers whose policy wants them running.
+ * stop, kill, start and remove cancel a pending one. While it waits, the
+ * container is "restarting" (State.Restarting, "Restarting (1) 2 seconds ago"),
+ * and its RestartCount already counts the coming restart, as in Docker. The
+ * decision lives on the record (`manuallyStopped`, `restartCount`, the status),
+ * so a daemon restart resumes it: `recovered` starts the containers whose
+ * policy wants them running.
  */
 export class RestartPolicies {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -50,12 +64,14 @@ export class RestartPolicies {
 
   constructor(private readonly host: RestartHost) {}
 
-  /** After an exit was recorded and saved. */
+  /** After an exit was recorded, before it is saved: a restart to come makes the container "restarting". */
   afterExit(rec: ContainerRecord): void {
     if (!shouldRestart(rec, rec.state.exitCode)) {
       this.delays.delete(rec.id);
       return;
     }
+    rec.state.status = 'restarting';
+    rec.restartCount += 1;
     const ran = Date.parse(rec.state.finishedAt) - Date.parse(rec.state.startedAt);
     const previous = this.delays.get(rec.id);
     const delay = previous === undefined || ran >= RESET_AFTER_MS ? FIRST_DELAY_MS : Math.min(previous * 2, MAX_DELAY_MS);
@@ -68,12 +84,13 @@ export class RestartPolicies {
     const timer = setTimeout(() => {
       this.timers.delete(id);
       const rec = this.host.find(id);
-      if (!rec || rec.manuallyStopped || rec.state.status !== 'exited') return;
-      rec.restartCount += 1;
-      void this.host
-        .save(rec)
-        .then(() => this.host.start(id))
-        .catch((err) => log.warn('restart by policy failed', { id, error: messageOf(err) }));
+      if (!rec || rec.manuallyStopped || rec.state.status !== 'restarting') return;
+      void this.host.start(id).catch((err) => {
+        log.warn('restart by policy failed', { id, error: messageOf(err) });
+        if (rec.state.status !== 'restarting') return;
+        rec.state.status = 'exited';
+        void this.host.save(rec).catch(() => undefined);
+      });
     }, delay);
     timer.unref();
     this.timers.set(id, timer);
@@ -102,8 +119,17 @@ export class RestartPolicies {
     this.delays.delete(id);
   }
 
-  /** At daemon start, for a container found exited: resume its policy. */
+  /** At daemon start, for a container found restarting (or exited, from a daemon that had no such status): resume its policy. */
   recovered(rec: ContainerRecord): void {
-    if (rec.state.status === 'exited' && rec.state.exits > 0 && shouldRestart(rec, rec.state.exitCode)) this.schedule(rec.id, FIRST_DELAY_MS);
+    if (rec.state.status === 'restarting') {
+      if (rec.manuallyStopped) rec.state.status = 'exited';
+      else this.schedule(rec.id, FIRST_DELAY_MS);
+      return;
+    }
+    if (rec.state.status === 'exited' && rec.state.exits > 0 && shouldRestart(rec, rec.state.exitCode)) {
+      rec.state.status = 'restarting';
+      rec.restartCount += 1;
+      this.schedule(rec.id, FIRST_DELAY_MS);
+    }
   }
 }

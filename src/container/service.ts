@@ -10,8 +10,9 @@ import { type ContainerRecord, isRunningStatus, nowRfc3339Nano } from './record.
 import type { ContainerImages, ContainerRuntime, LogRecord } from './ports.js';
 import { Launcher } from './launcher.js';
 import { setPaused } from './pause.js';
-import { RestartPolicies } from './restart.js';
+import { RestartPolicies, endRestarting } from './restart.js';
 import { parseSignal } from './signals.js';
+import { killAndWait, stopRunning, type StopDeps } from './stopping.js';
 import { matchesFilters, validateFilters } from './filters.js';
 import { toInspect, toSummary } from './views.js';
 import { Locks } from './locks.js';
@@ -20,6 +21,8 @@ import { ExitWaiters, type WaitCondition } from './waiters.js';
 import { type ContainerVolumes, anonymousVolumes } from './mounts.js';
 import { type Change, containerChanges } from './changes.js';
 import type { NetworkAttach } from './network-attach.js';
+import { HealthMonitor, type ProbeExec } from './health.js';
+import type { InitOptions } from './init.js';
 
 export type { WaitCondition } from './waiters.js';
 
@@ -41,6 +44,10 @@ export interface ContainerServiceOptions {
   volumes?: ContainerVolumes;
   network?: NetworkAttach;
   onEvent?: (event: ContainerEvent) => void;
+  /** berthd --init and --init-path (see init.ts). */
+  init?: InitOptions;
+  /** Runs healthcheck probes (the exec service's run); without it every probe fails. */
+  probe?: ProbeExec;
 }
 
 /**
@@ -53,13 +60,20 @@ export class ContainerService {
   private readonly locks = new Locks();
   private readonly launcher: Launcher;
   private readonly restarts: RestartPolicies;
+  private readonly health: HealthMonitor;
 
   private constructor(
     private readonly repo: ContainerRepository,
     private readonly opts: ContainerServiceOptions,
   ) {
     this.launcher = new Launcher({ ...opts, dirOf: (id) => repo.dirOf(id) });
-    this.restarts = new RestartPolicies({ start: (id) => this.start(id), find: (id) => repo.tryFind(id), save: (r) => repo.save(r) });
+    this.restarts = new RestartPolicies({ start: (id) => this.start(id, { byPolicy: true }), find: (id) => repo.tryFind(id), save: (r) => repo.save(r) });
+    this.health = new HealthMonitor({
+      find: (id) => repo.tryFind(id),
+      save: (r) => repo.save(r),
+      exec: (id, cmd, o) => (opts.probe ? opts.probe(id, cmd, o) : Promise.reject(new Error('healthchecks are not available'))),
+      emit: (rec, action) => this.emit(action, rec),
+    });
   }
 
   static async open(opts: ContainerServiceOptions): Promise<ContainerService> {
@@ -72,6 +86,7 @@ export class ContainerService {
       runtime: opts.runtime,
       launcher: svc.launcher,
       restarts: svc.restarts,
+      health: svc.health,
       recordExit: (rec, code) => svc.recordExit(rec, code),
       remove: (id) => svc.remove(id, { force: true }),
     });
@@ -120,18 +135,22 @@ export class ContainerService {
 
   async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.repo.find(ref);
-    this.restarts.removed(rec.id);
     await this.locks.run(rec.id, async () => {
       if (isRunningStatus(rec.state.status)) {
         if (!o.force) {
+          const what = rec.state.status === 'restarting' ? 'restarting' : 'running';
           throw conflict(
-            `cannot remove container "/${rec.name}": container is running: stop the container before removing or force remove`,
+            `cannot remove container "/${rec.name}": container is ${what}: stop the container before removing or force remove`,
           );
         }
+        this.restarts.stoppedByUser(rec);
+        endRestarting(rec);
         await this.killAndWait(rec, 'SIGKILL', 10_000);
       }
       if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id} is already in progress`);
       rec.state.status = 'removing';
+      this.restarts.removed(rec.id);
+      this.health.removed(rec.id);
       await this.launcher.settled(rec.id);
       const moved = await this.repo.remove(rec);
       // The container is gone for clients now; its runtime state and mount go next.
@@ -163,7 +182,6 @@ export class ContainerService {
     return changes.length ? changes : null;
   }
 
-  /** Ids of the containers whose mounts name the volume. */
   /** Changes a record under the container's lock and persists it (network connect and disconnect). */
   async update(ref: string, fn: (rec: ContainerRecord) => Promise<void>): Promise<void> {
     const rec = this.repo.find(ref);
@@ -173,7 +191,8 @@ export class ContainerService {
     });
   }
 
-    volumeUsers(name: string): string[] {
+  /** Ids of the containers whose mounts name the volume. */
+  volumeUsers(name: string): string[] {
     return this.repo.all().filter((r) => (r.mounts ?? []).some((m) => m.Type === 'volume' && m.Name === name)).map((r) => r.id);
   }
 
@@ -210,10 +229,11 @@ export class ContainerService {
 
   // ---- start / stop / kill / restart --------------------------------------
 
-  async start(ref: string): Promise<void> {
+  /** `byPolicy`: the restart policy's start, the one start a "restarting" container takes. */
+  async start(ref: string, o: { byPolicy?: boolean } = {}): Promise<void> {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
-      if (isRunningStatus(rec.state.status)) throw notModified();
+      if (isRunningStatus(rec.state.status) && !(o.byPolicy && rec.state.status === 'restarting')) throw notModified();
       if (rec.state.status === 'removing' || rec.state.status === 'dead') {
         throw conflict(`cannot start container ${rec.id}: container is marked for removal`);
       }
@@ -225,6 +245,7 @@ export class ContainerService {
         if (rec.hostConfig.AutoRemove) void this.remove(rec.id, { force: true }).catch(() => undefined);
         throw err;
       }
+      this.health.started(rec);
       await this.repo.save(rec);
     });
   }
@@ -233,21 +254,15 @@ export class ContainerService {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
       this.restarts.stoppedByUser(rec);
+      if (endRestarting(rec)) return void (await this.repo.save(rec));
       if (!isRunningStatus(rec.state.status)) throw notModified();
       await this.stopRunning(rec, o);
     });
     this.emit('stop', rec);
   }
 
-  private async stopRunning(rec: ContainerRecord, o: { timeout?: number; signal?: string }): Promise<void> {
-    const signal = parseSignal(o.signal || rec.config.StopSignal || 'SIGTERM');
-    const seconds = o.timeout ?? rec.config.StopTimeout ?? 10;
-    const graceMs = seconds < 0 ? Infinity : seconds * 1000;
-    if (graceMs > 0) {
-      const exited = await this.killAndWait(rec, signal, graceMs);
-      if (exited) return;
-    }
-    await this.killAndWait(rec, 'SIGKILL', 30_000);
+  private stopRunning(rec: ContainerRecord, o: { timeout?: number; signal?: string }): Promise<void> {
+    return stopRunning(this.stopDeps, rec, o);
   }
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
@@ -257,7 +272,9 @@ export class ContainerService {
       throw conflict(`Cannot kill container: ${ref}: Container ${rec.id} is not running`);
     }
     this.restarts.stoppedByUser(rec);
-    await this.opts.runtime.kill(rec.id, sig, rec.runtime);
+    // Restarting: there is no process; the kill just ends the backoff, as in Docker.
+    if (endRestarting(rec)) await this.repo.save(rec);
+    else await this.opts.runtime.kill(rec.id, sig, rec.runtime);
     this.emit('kill', rec, { signal: sig });
   }
 
@@ -266,6 +283,8 @@ export class ContainerService {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
       await setPaused(rec, paused, this.opts.runtime);
+      if (paused) this.health.paused(rec);
+      else this.health.resumed(rec);
       await this.repo.save(rec);
     });
     this.emit(paused ? 'pause' : 'unpause', rec);
@@ -275,41 +294,22 @@ export class ContainerService {
     const rec = this.repo.find(ref);
     await this.locks.run(rec.id, async () => {
       this.restarts.stoppedByUser(rec); // the stop half must not trigger the policy
+      endRestarting(rec);
       if (isRunningStatus(rec.state.status)) await this.stopRunning(rec, o);
       this.restarts.started(rec);
       await this.launcher.launch(rec, () => this.emit('start', rec));
+      this.health.started(rec);
       await this.repo.save(rec);
     });
     this.emit('restart', rec);
   }
 
-  /** Sends a signal and waits up to `ms` for the exit to be recorded; true if it was. */
-  private async killAndWait(rec: ContainerRecord, signal: string, ms: number): Promise<boolean> {
-    if (!isRunningStatus(rec.state.status)) return true;
-    const exited = this.waiters.nextExit(rec.id);
-    try {
-      await this.opts.runtime.kill(rec.id, signal, rec.runtime);
-    } catch (err) {
-      // The process may have exited between our check and the kill.
-      log.debug('kill failed', { id: rec.id, error: String(err) });
-    }
-    // A frozen process cannot act on the signal: thaw it (as Docker does).
-    if (rec.state.status === 'paused') await this.opts.runtime.resume(rec.id, rec.runtime).catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      if (Number.isFinite(ms)) timer = setTimeout(() => resolve(false), ms);
-    });
-    const result = await Promise.race([exited.then(() => true), timeout]);
-    if (timer) clearTimeout(timer);
-    if (!result) {
-      // A dead monitor never writes an exit file; ask the runtime directly.
-      const probe = await this.opts.runtime.probe(rec.id);
-      if (probe.exitCode !== null || !probe.conmonAlive) {
-        await this.recordExit(rec, probe.exitCode ?? 137);
-        return true;
-      }
-    }
-    return result;
+  private killAndWait(rec: ContainerRecord, signal: string, ms: number): Promise<boolean> {
+    return killAndWait(this.stopDeps, rec, signal, ms);
+  }
+
+  private get stopDeps(): StopDeps {
+    return { runtime: this.opts.runtime, waiters: this.waiters, recordExit: (rec, code) => this.recordExit(rec, code) };
   }
 
   // ---- exits and waiting ----------------------------------------------------
@@ -320,8 +320,12 @@ export class ContainerService {
    */
   wait(ref: string, condition: WaitCondition = 'not-running'): Promise<ContainerWaitResponse> {
     const rec = this.repo.find(ref);
-    if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
+    if (!['not-running', 'next-exit', 'removed', 'healthy'].includes(condition)) {
       throw invalidArgument(`invalid condition: "${condition}"`);
+    }
+    if (condition === 'healthy') {
+      if (!['created', 'running', 'paused', 'restarting'].includes(rec.state.status)) throw conflict(`container ${rec.id} is not running`);
+      return this.health.waitHealthy(rec);
     }
     if (condition === 'not-running' && !isRunningStatus(rec.state.status)) {
       return Promise.resolve({ StatusCode: rec.state.exitCode, Error: null });
@@ -345,13 +349,17 @@ export class ContainerService {
     rec.state.pid = 0;
     rec.state.finishedAt = nowRfc3339Nano();
     rec.state.exits += 1;
-    this.emit('die', rec, { exitCode: String(exitCode) });
-    this.waiters.settle(rec.id, 'exit', exitCode);
+    this.health.stopped(rec);
     const autoRemove = rec.hostConfig.AutoRemove === true;
     if (!autoRemove) {
-      await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
+      this.restarts.afterExit(rec); // may make it "restarting" before the save
+      // Tracked before any waiter wakes: a restart waiting for this exit starts after the release.
       this.launcher.releaseInBackground(rec);
-      this.restarts.afterExit(rec);
+    }
+    this.emit('die', rec, { exitCode: String(exitCode) });
+    this.waiters.settle(rec.id, 'exit', exitCode);
+    if (!autoRemove) {
+      await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
     } else {
       await this.remove(rec.id, { force: true }).catch((err) => {
         if (!isEngineError(err, 'NotFound')) log.warn('auto-remove failed', { id: rec.id, error: String(err) });

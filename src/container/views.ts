@@ -30,6 +30,7 @@ export function toInspect(rec: ContainerRecord, dir: string, execRoot: string): 
       Error: s.error,
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
+      ...(s.health ? { Health: s.health } : {}),
     },
     Image: rec.imageId,
     ResolvConfPath: join(dir, 'resolv.conf'),
@@ -85,8 +86,10 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   switch (s.status) {
     case 'created':
       return 'Created';
-    case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    case 'running': {
+      const health = s.health ? ` (${s.health.Status === 'starting' ? 'health: starting' : s.health.Status})` : '';
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${health}`;
+    }
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'restarting':

@@ -1,6 +1,7 @@
 import type { ContainerWaitResponse } from '../spec/docker-container.js';
 
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+/** Docker's conditions, and berth's `healthy` (see HealthMonitor.waitHealthy). */
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed' | 'healthy';
 
 interface Waiter {
   condition: WaitCondition;

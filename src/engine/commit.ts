@@ -37,6 +37,7 @@ export async function commitContainer(
     ...(c.WorkingDir && { WorkingDir: c.WorkingDir }),
     ...(c.Labels && { Labels: c.Labels }),
     ...(c.StopSignal && { StopSignal: c.StopSignal }),
+    ...(c.Healthcheck && { Healthcheck: { ...c.Healthcheck, Test: c.Healthcheck.Test ?? undefined } }),
   };
   return deps.images.commit({
     upperDir: join(deps.dataRoot, 'containers', rec.id, 'upper'),

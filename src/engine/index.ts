@@ -32,6 +32,10 @@ export interface EngineOptions {
   bip?: string;
   /** dockerd --seccomp-profile: the filter for containers that name none; absent = built-in. */
   seccompProfile?: 'unconfined' | { profile: SeccompProfile; path: string };
+  /** dockerd --init: run an init in containers that do not say (HostConfig.Init null). */
+  init?: boolean;
+  /** dockerd --init-path: the init binary (default Debian's tini-static). */
+  initPath?: string;
 }
 
 export const DEFAULT_BRIDGE = 'berth0';
@@ -89,6 +93,8 @@ export class Engine {
     };
     // Volumes ask containers who uses them; containers are opened next.
     let containersRef: ContainerService | undefined;
+    // Healthcheck probes are execs; the exec service needs the containers, so it comes second.
+    let execsRef: ExecService | undefined;
     const networks = await NetworkService.open({
       dataRoot: options.dataRoot, execRoot: options.execRoot,
       bridge: { iface: options.bridge || DEFAULT_BRIDGE, bip: options.bip || DEFAULT_BIP },
@@ -107,6 +113,8 @@ export class Engine {
       runtime: containerRuntime,
       network: networkAttach(networks, () => containersRef),
       onEvent: (e) => events.publish('container', e.action, e.id, { ...e.attributes, name: e.name, image: e.image }),
+      init: { byDefault: options.init === true, binary: options.initPath },
+      probe: (id, cmd, o) => (execsRef ? execsRef.run(id, cmd, o) : Promise.reject(new Error('the exec service is not ready'))),
     });
     const execs = new ExecService({
       execRoot: options.execRoot,
@@ -115,6 +123,7 @@ export class Engine {
       onEvent: (action, rec, attrs) => events.publish('container', action, rec.id, { ...attrs, name: rec.name, image: rec.config.Image ?? '' }),
     });
     containersRef = containers;
+    execsRef = execs;
     await networks.repair((id) => {
       const c = containers.list({ all: true }).find((x) => x.Id === id);
       return c !== undefined && (c.State === 'running' || c.State === 'paused' || c.State === 'restarting');
@@ -219,7 +228,7 @@ export class Engine {
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true,
       Isolation: '',
-      InitBinary: '',
+      InitBinary: 'docker-init',
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },

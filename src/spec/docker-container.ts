@@ -17,7 +17,7 @@ export interface ContainerConfig {
   StdinOnce?: boolean;
   Env?: string[] | null;
   Cmd?: string[] | string | null;
-  Healthcheck?: unknown;
+  Healthcheck?: HealthConfig | null;
   ArgsEscaped?: boolean;
   Image?: string;
   Volumes?: Record<string, object> | null;
@@ -30,6 +30,34 @@ export interface ContainerConfig {
   StopSignal?: string;
   StopTimeout?: number | null;
   Shell?: string[] | null;
+}
+
+/** Config.Healthcheck: durations in nanoseconds, 0 meaning "inherit or default". */
+export interface HealthConfig {
+  /** [] inherits the image's; ["NONE"] disables; ["CMD", ...args]; ["CMD-SHELL", command]. */
+  Test?: string[] | null;
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One probe's result in State.Health.Log. */
+export interface HealthcheckResult {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+/** State.Health in container inspect. */
+export interface HealthState {
+  Status: HealthStatus;
+  FailingStreak: number;
+  Log: HealthcheckResult[];
 }
 
 export interface RestartPolicy {
@@ -116,7 +144,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
-  Health?: unknown;
+  Health?: HealthState;
 }
 
 export interface MountPoint {

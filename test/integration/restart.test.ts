@@ -65,3 +65,27 @@ test('a container that dies while berthd is down is restarted when berthd comes 
   await d.launch();
   await until('phoenix', '{{.RestartCount}} {{.State.Status}}', /^1 running\n$/);
 });
+
+test('a container waiting out its backoff shows as restarting until stop ends the wait', async () => {
+  await d.berth(['run', '-d', '--name', 'backoff', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 4']);
+  // The delay doubles at each restart: from the eighth on it lasts over 12 s, long enough to look at.
+  const seen = await until('backoff', '{{.RestartCount}} {{.State.Status}} {{.State.Restarting}} {{.State.Running}} {{.State.ExitCode}}', /^([89]|\d\d) restarting true true 4\n$/);
+  assert.ok(seen);
+  const ps = await d.berth(['ps', '--filter', 'name=backoff', '--format', '{{.Status}}|{{.State}}']);
+  assert.match(ps.stdout, /^Restarting \(4\) (Less than a second|\d+ seconds?) ago\|restarting\n$/);
+  const rm = await d.berth(['rm', 'backoff']);
+  assert.equal(rm.code, 1);
+  assert.match(rm.stderr, /container is restarting: stop the container before removing or force remove/);
+  const exec = await d.berth(['exec', 'backoff', 'true']);
+  assert.match(exec.stderr, /is restarting, wait until the container is running/);
+  // A berthd that comes back finds it restarting and carries the restart out.
+  const startedBefore = (await d.berth(['inspect', '--format', '{{.State.StartedAt}}', 'backoff'])).stdout.trim();
+  await d.crash();
+  await d.launch();
+  await until('backoff', '{{.State.StartedAt}}', new RegExp(`^(?!${escape(startedBefore)}$)`));
+  assert.equal((await d.berth(['stop', 'backoff'])).code, 0);
+  // The stop may meet the short-lived command itself (143) or the backoff after it (4).
+  assert.match((await d.berth(['inspect', '--format', '{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}', 'backoff'])).stdout, /^exited false (4|143)\n$/);
+});
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

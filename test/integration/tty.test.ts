@@ -1,8 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { BERTH, TestDaemon } from '../helpers/daemon.js';
+import { TestDaemon } from '../helpers/daemon.js';
+import { Terminal, hasTmux } from '../helpers/terminal.js';
 
 let d: TestDaemon;
 before(async () => {
@@ -34,64 +33,9 @@ describe('run -i without a terminal', () => {
   });
 });
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-
-/** A terminal of our own: tmux on a private socket, running the berth CLI. */
-class Terminal {
-  private readonly sock: string;
-  constructor(name: string) {
-    this.sock = join(d.execRoot, `tmux-${name}.sock`);
-  }
-  start(args: string[], size = { cols: 100, rows: 30 }): void {
-    const cmd = [process.execPath, BERTH, '-H', d.host, ...args].map((a) => `'${a}'`).join(' ');
-    const r = spawnSync('tmux', ['-S', this.sock, 'new-session', '-d', '-x', String(size.cols), '-y', String(size.rows), `${cmd}; echo EXIT=$?; sleep 600`]);
-    assert.equal(r.status, 0, r.stderr?.toString());
-  }
-  keys(...keys: string[]): void {
-    spawnSync('tmux', ['-S', this.sock, 'send-keys', ...keys]);
-  }
-  resize(cols: number, rows: number): void {
-    spawnSync('tmux', ['-S', this.sock, 'resize-window', '-x', String(cols), '-y', String(rows)]);
-  }
-  screen(): string {
-    return spawnSync('tmux', ['-S', this.sock, 'capture-pane', '-p'], { encoding: 'utf8' }).stdout;
-  }
-  /** Waits until the screen matches; fails with the screen after a generous deadline. */
-  async waitFor(re: RegExp): Promise<string> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const text = this.screen();
-      if (re.test(text)) return text;
-      if (Date.now() > deadline) assert.fail(`screen never matched ${re}:\n${text}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  /**
-   * Types a command until the screen matches: for effects that arrive
-   * asynchronously (a resize travels CLI → daemon → conmon → pty), so one
-   * command typed too early would never show them.
-   */
-  async typeUntil(command: string, re: RegExp): Promise<string> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      this.keys(command, 'Enter');
-      const settle = Date.now() + 1000;
-      while (Date.now() < settle) {
-        const text = this.screen();
-        if (re.test(text)) return text;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      if (Date.now() > deadline) assert.fail(`screen never matched ${re}:\n${this.screen()}`);
-    }
-  }
-  stop(): void {
-    spawnSync('tmux', ['-S', this.sock, 'kill-server']);
-  }
-}
-
 describe('run -it through a real terminal', { skip: !hasTmux && 'tmux not installed' }, () => {
   test('gives an interactive shell the terminal size, follows resizes, detaches and re-attaches', async () => {
-    const t = new Terminal('it');
+    const t = new Terminal(d, 'it');
     try {
       t.start(['run', '-it', '--name', 'shell', 'busybox', 'sh']);
       await t.waitFor(/^\/ #/m);
@@ -106,7 +50,7 @@ describe('run -it through a real terminal', { skip: !hasTmux && 'tmux not instal
     } finally {
       t.stop();
     }
-    const back = new Terminal('attach');
+    const back = new Terminal(d, 'attach');
     try {
       back.start(['attach', 'shell'], { cols: 70, rows: 20 });
       back.keys('Enter');
@@ -124,7 +68,7 @@ describe('run -it through a real terminal', { skip: !hasTmux && 'tmux not instal
 
   test('exec -it runs an interactive command in a terminal', async () => {
     await d.berth(['run', '-d', '--name', 'host', 'busybox', 'sleep', '1000']);
-    const t = new Terminal('exec');
+    const t = new Terminal(d, 'exec');
     try {
       t.start(['exec', '-it', 'host', 'sh'], { cols: 77, rows: 22 });
       await t.waitFor(/^\/ #/m);

@@ -4,6 +4,7 @@ import type { Router } from '../router.js';
 import type { ContainerCreateBody } from '../../spec/docker-container.js';
 import { invalidArgument } from '../../util/errors.js';
 import { dockerTimestamp, frame, writeWithBackpressure } from '../frames.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../util/detach-keys.js';
 
 export function containerRoutes(router: Router, engine: Engine): void {
   const c = engine.containers;
@@ -102,11 +103,13 @@ export function containerRoutes(router: Router, engine: Engine): void {
       ? c.logs(rec.id, { attach: true, signal: abort.signal })
       : c.logs(rec.id, { follow: false, signal: abort.signal });
     const wantLogs = ctx.flag('logs');
+    // On a terminal, the detach keys (docker's default ctrl-p,ctrl-q) end the attach; the container runs on.
+    const detachKeys = tty ? parseDetachKeys(ctx.query.get('detachKeys') || DEFAULT_DETACH_KEYS) : undefined;
     const conn = ctx.hijack(streamType(ctx, tty));
     ctx.req.socket.once('close', () => abort.abort());
     if (ctx.flag('stdin') && follow) {
       const done = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
-      void engine.io.forwardStdin(rec.id, conn.input, done).catch(() => undefined);
+      void engine.io.forwardStdin(rec.id, conn.input, done, { detachKeys }).then((how) => how === 'detached' && abort.abort(), () => undefined);
     }
     if (wantLogs && follow) {
       await pump(c.logs(rec.id, { follow: false, signal: abort.signal }).records, conn.output, { tty, stdout, stderr, timestamps: false });

@@ -72,6 +72,8 @@ function parseTime(raw: string | null): number | undefined {
   return ms * 1e6;
 }
 
+const PREFIX_EVENTS = new Set(['health_status', 'exec_create', 'exec_start']);
+
 function eventMatches(e: EngineEvent, filters: Record<string, string[]>): boolean {
   for (const [key, values] of Object.entries(filters)) {
     if (values.length === 0) continue;
@@ -82,7 +84,8 @@ function eventMatches(e: EngineEvent, filters: Record<string, string[]>): boolea
         ok = values.includes(e.Type);
         break;
       case 'event':
-        ok = values.includes(e.Action);
+        // As moby: "health_status", "exec_create" and "exec_start" also match their "name: detail" actions.
+        ok = values.some((v) => v === e.Action || (PREFIX_EVENTS.has(v) && e.Action.startsWith(`${v}: `)));
         break;
       case 'container':
         ok = e.Type === 'container' && values.some((v) => e.Actor.ID.startsWith(v) || attr.name === v);

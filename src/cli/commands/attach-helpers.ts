@@ -20,7 +20,7 @@ export async function attachAndWait(
   // Both must be registered before start; they need not wait for each other.
   const stopWaiting = new AbortController();
   const [attach, waited] = await Promise.all([
-    client.containerAttach(id, { stream: true, stdin: o.stdin, stdout: o.stdout ?? true, stderr: o.stderr ?? true }),
+    client.containerAttach(id, { stream: true, stdin: o.stdin, stdout: o.stdout ?? true, stderr: o.stderr ?? true, detachKeys: o.detachKeys || undefined }),
     client.containerWait(id, o.condition ?? 'next-exit', stopWaiting.signal),
   ]);
   // With stdin or a terminal, the session also forwards our input and watches for the detach keys.

@@ -20,6 +20,7 @@ export const attachCommand: Command = {
     const info = await client.containerInspect(flags.positionals[0]);
     if (!info.State.Running) throw new CliError('You cannot attach to a stopped container, start it first', 1);
     if (info.State.Paused) throw new CliError('You cannot attach to a paused container, unpause it first', 1);
+    if (info.State.Restarting) throw new CliError('You cannot attach to a restarting container, wait until it is running', 1);
     const tty = info.Config.Tty === true;
     return attachAndWait(client, env, info.Id, tty, async () => undefined, {
       condition: 'next-exit',

@@ -186,11 +186,16 @@ export const waitCommand: Command = {
   description: 'Block until one or more containers stop, then print their exit codes',
   aliases: ['berth container wait', 'berth wait'],
   minArgs: 1,
-  flags: [],
+  flags: [
+    { name: 'condition', default: 'not-running', description: 'Condition to wait for: "not-running", "next-exit", "removed" or "healthy" (berth)' },
+  ],
   async run(flags, env) {
     const client = await env.client();
+    const condition = flags.string('condition');
     return forEachTarget(env.io, flags.positionals, async (name) => {
-      const res = await (await client.containerWait(name, 'not-running')).result;
+      const res = await (await client.containerWait(name, condition)).result;
+      // "healthy" fails with a message when the container turns unhealthy or stops first.
+      if (res.Error?.Message) throw new ClientError(409, res.Error.Message);
       return [String(res.StatusCode)];
     });
   },

@@ -4,6 +4,7 @@ import { UsageError } from '../flags.js';
 import type { ContainerCreateBody, HostConfig } from '../../spec/docker-container.js';
 import { parseMountFlag, parseTmpfsFlags } from '../mount-flag.js';
 import { parseExpose, parsePublish } from '../publish-flag.js';
+import { HEALTH_FLAGS, healthcheckFromFlags } from './health-options.js';
 
 /** The flags `run` and `create` share, with docker's names and help texts. */
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -63,6 +64,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'mount', type: 'stringArray', description: 'Attach a filesystem mount to the container', valueName: 'mount' },
   { name: 'tmpfs', type: 'stringArray', description: 'Mount a tmpfs directory', valueName: 'list' },
   { name: 'volumes-from', type: 'stringArray', description: 'Mount volumes from the specified container(s)', valueName: 'list' },
+  ...HEALTH_FLAGS,
 ];
 
 /** docker's RAMInBytes: "512m", "1g", "1024" (binary units). */
@@ -156,7 +158,7 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
     CapDrop: flags.array('cap-drop'),
     ExtraHosts: flags.array('add-host'),
     GroupAdd: flags.array('group-add'),
-    Init: flags.bool('init') || undefined,
+    Init: flags.changed('init') ? flags.bool('init') : undefined,
     PidsLimit: flags.changed('pids-limit') ? flags.int('pids-limit') : undefined,
     CpuShares: flags.int('cpu-shares') || undefined,
     CpuPeriod: flags.int('cpu-period') || undefined,
@@ -207,6 +209,8 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
     HostConfig: hostConfig,
   };
   if (Object.keys(exposedPorts).length) body.ExposedPorts = exposedPorts;
+  const healthcheck = healthcheckFromFlags(flags);
+  if (healthcheck) body.Healthcheck = healthcheck;
   const ip = flags.string('ip');
   const mac = flags.string('mac-address');
   const aliases = flags.array('network-alias');
