@@ -9,6 +9,7 @@ import { resolveUser } from './user.js';
 import { writeEtcFiles } from './etc-files.js';
 import { type ContainerVolumes, prepareMounts, releaseMounts } from './mounts.js';
 import { isRunningStatus } from './record.js';
+import { resourceLimits } from './limits.js';
 import { needsEndpoint, resolveExtraHosts, type AttachedNetwork, type NetworkAttach } from './network-attach.js';
 
 /** How long a prepared (created in the runtime, not started) container may wait for its start. */
@@ -76,8 +77,8 @@ export class Launcher {
     this.prepared.set(rec.id, { promise, timer });
   }
 
-  /** Undoes an unclaimed preparation; the container stays "created". */
-  private async unprepare(rec: ContainerRecord): Promise<void> {
+  /** Undoes an unclaimed preparation (its spec is stale after an update); the container stays "created". */
+  async unprepare(rec: ContainerRecord): Promise<void> {
     const prepared = this.prepared.get(rec.id);
     if (!prepared) return;
     this.prepared.delete(rec.id);
@@ -192,7 +193,6 @@ export class Launcher {
     const bind = (source: string, destination: string) => ({
       destination, type: 'bind', source, options: ['rbind', 'rprivate'],
     });
-    const cpus = typeof hc.NanoCpus === 'number' && hc.NanoCpus > 0 ? hc.NanoCpus : 0;
     return {
       id: rec.id,
       rootfs,
@@ -214,15 +214,9 @@ export class Launcher {
         bind(etc.resolvConfPath, '/etc/resolv.conf'),
       ],
       cgroupsPath: `/berth/${rec.id}`,
-      resources: {
-        memoryBytes: hc.Memory || undefined,
-        memorySwapBytes: hc.MemorySwap || undefined,
-        cpuShares: hc.CpuShares || undefined,
-        cpuQuota: cpus ? Math.round(cpus / 1e9 * 100000) : hc.CpuQuota || undefined,
-        cpuPeriod: cpus ? 100000 : hc.CpuPeriod || undefined,
-        cpusetCpus: hc.CpusetCpus || undefined,
-        pidsLimit: hc.PidsLimit && hc.PidsLimit > 0 ? hc.PidsLimit : undefined,
-      },
+      resources: resourceLimits(hc),
+      oomScoreAdj: hc.OomScoreAdj || undefined,
+      ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
       capAdd: (hc.CapAdd as string[] | null) ?? undefined,
       capDrop: (hc.CapDrop as string[] | null) ?? undefined,
       privileged: hc.Privileged === true,

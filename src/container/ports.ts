@@ -30,4 +30,8 @@ export interface ContainerRuntime {
   readLog(path: string, opts: ReadLogOptions): AsyncIterable<LogRecord>;
   pause(id: string, runtime?: string): Promise<void>;
   resume(id: string, runtime?: string): Promise<void>;
+  /** Applies OCI `linux.resources` to a created, running or paused container. */
+  update(id: string, resources: object, runtime?: string): Promise<void>;
+  /** Whether the OOM killer acted in the container; read after its exit, before delete. */
+  oomKilled(id: string, cgroupsPath: string): Promise<boolean>;
 }

@@ -4,6 +4,8 @@ import type { ContainerCreateBody, ContainerWaitResponse, Filters } from '../spe
 import { conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { newContainerRecord } from './create.js';
+import { createResources } from './limits.js';
+import { type UpdateBody, updateContainer } from './update.js';
 import { validateName } from './names.js';
 import { ContainerRepository } from './repository.js';
 import { type ContainerRecord, isRunningStatus, nowRfc3339Nano } from './record.js';
@@ -111,11 +113,12 @@ export class ContainerService {
   // ---- create / remove / rename ---------------------------------------------
 
   async create(body: ContainerCreateBody, name?: string): Promise<{ Id: string; Warnings: string[] }> {
-    const record = await newContainerRecord({ ...this.opts, repo: this.repo }, body, name);
+    const { hostConfig, warnings } = await createResources(body?.HostConfig);
+    const record = await newContainerRecord({ ...this.opts, repo: this.repo }, body && { ...body, HostConfig: hostConfig }, name);
     await this.repo.add(record);
     this.launcher.prepare(record);
     this.emit('create', record);
-    return { Id: record.id, Warnings: [] };
+    return { Id: record.id, Warnings: warnings };
   }
 
   async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
@@ -261,6 +264,20 @@ export class ContainerService {
     this.emit('kill', rec, { signal: sig });
   }
 
+  /** docker update (see update.ts), under the container's lock, persisted; returns the warnings. */
+  async updateResources(ref: string, body: UpdateBody): Promise<{ Warnings: string[] }> {
+    const rec = this.repo.find(ref);
+    return this.locks.run(rec.id, async () => {
+      const warnings = await updateContainer(rec, body, {
+        applyResources: (r, resources) => this.opts.runtime.update(r.id, resources, r.runtime),
+        discardPrepared: (r) => this.launcher.unprepare(r),
+      });
+      await this.repo.save(rec);
+      this.emit('update', rec);
+      return { Warnings: warnings };
+    });
+  }
+
   /** pause / unpause (see pause.ts), under the container's lock, persisted, with the event. */
   async setPaused(ref: string, paused: boolean): Promise<void> {
     const rec = this.repo.find(ref);
@@ -340,6 +357,11 @@ export class ContainerService {
 
   private async recordExit(rec: ContainerRecord, exitCode: number): Promise<void> {
     if (!isRunningStatus(rec.state.status)) return;
+    // The OOM count lives in the cgroup, which the release below deletes: read it first.
+    const oomKilled = await this.opts.runtime.oomKilled(rec.id, `/berth/${rec.id}`).catch(() => false);
+    if (!isRunningStatus(rec.state.status)) return;
+    if (oomKilled) this.emit('oom', rec);
+    rec.state.oomKilled = oomKilled;
     rec.state.status = 'exited';
     rec.state.exitCode = exitCode;
     rec.state.pid = 0;

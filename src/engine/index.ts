@@ -83,6 +83,8 @@ export class Engine {
       readLog: (path, o) => readLog(path, o),
       pause: (id, rt) => runtime.pause(id, rt),
       resume: (id, rt) => runtime.resume(id, rt),
+      update: (id, resources, rt) => runtime.update(id, resources, rt),
+      oomKilled: (id, cgroupsPath) => runtime.oomKilled(id, cgroupsPath),
     };
     // Volumes ask containers who uses them; containers are opened next.
     let containersRef: ContainerService | undefined;

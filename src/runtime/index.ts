@@ -20,6 +20,7 @@ import type { OciBinary } from './oci.js';
 import { ConmonRuntime, type Runtime } from './runtime.js';
 
 export { buildSpec, DEFAULT_SHM_SIZE, type ContainerSpecInput } from './spec.js';
+export { hostResources, parseCpuList, toOciResources, type HostResources, type ResourceLimits } from './resources.js';
 export { hostLimits, parseProcLimits, type HostLimits, type Limit, type Ulimit } from './rlimits.js';
 export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, resolveCapabilities } from './caps.js';
 export { parseCgroupLayout, type CgroupLayout, type CgroupMode } from './cgroups.js';
