@@ -1,0 +1,54 @@
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon } from '../helpers/daemon.js';
+
+/** The stock docker CLI's limit flags, update and OOM report against berthd. */
+const hasDocker = spawnSync('docker', ['--version']).status === 0;
+const skip = !hasDocker && 'docker CLI not installed';
+
+let d: TestDaemon;
+before(async () => {
+  if (hasDocker) d = await TestDaemon.start({ busybox: true });
+});
+after(async () => {
+  await d?.stop();
+});
+
+test('docker run -m, --cpus, --pids-limit and --ulimit reach the container', { skip }, async () => {
+  const r = await d.docker(['run', '--rm', '--network', 'none', '-m', '32m', '--cpus', '0.5', '--pids-limit', '40', '--ulimit', 'nofile=512:1024',
+    'busybox', 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/pids/pids.max; ulimit -n; ulimit -Hn']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${32 << 20}\n50000\n40\n512\n1024\n`);
+});
+
+test('docker run refuses invalid limits with the daemon\'s words', { skip }, async () => {
+  const r = await d.docker(['run', '--rm', '-m', '1k', 'busybox', 'true']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /Minimum memory limit allowed is 6MB/);
+  const c = await d.docker(['run', '--rm', '--cpus', '64', 'busybox', 'true']);
+  assert.equal(c.code, 125);
+  assert.match(c.stderr, /range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available/);
+});
+
+test('docker update changes a running container and docker inspect shows it', { skip }, async () => {
+  const id = (await d.docker(['run', '-d', '--network', 'none', '-m', '32m', 'busybox', 'sleep', '1000'])).stdout.trim();
+  const u = await d.docker(['update', '-m', '48m', '--memory-swap', '96m', '--cpu-shares', '300', '--pids-limit', '25', '--restart', 'always', id]);
+  assert.equal(u.code, 0, u.stderr);
+  assert.equal(u.stdout.trim(), id);
+  const e = await d.docker(['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.shares', '/sys/fs/cgroup/pids/pids.max']);
+  assert.equal(e.stdout, `${48 << 20}\n300\n25\n`);
+  const i = await d.docker(['inspect', '--format', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}', id]);
+  assert.equal(i.stdout.trim(), `${48 << 20} ${96 << 20} 300 25 always`);
+  const bad = await d.docker(['update', '-m', '200m', id]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /Memory limit should be smaller than already set memoryswap limit/);
+  await d.docker(['rm', '-f', id]);
+});
+
+test('docker inspect reports an OOM kill', { skip }, async () => {
+  const r = await d.docker(['run', '--name', 'dhog', '--network', 'none', '-m', '16m', '--memory-swap', '16m', 'busybox', 'tail', '/dev/zero']);
+  assert.equal(r.code, 137);
+  const i = await d.docker(['inspect', '--format', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'dhog']);
+  assert.equal(i.stdout.trim(), 'true 137');
+});
