@@ -1,5 +1,6 @@
 import type { ContainerConfig, ContainerCreateBody, HostConfig } from '../spec/docker-container.js';
 import { invalidArgument, notFound } from '../util/errors.js';
+import { normalizeLogConfig } from './log-config.js';
 
 /** The parts of an image's config that become a container's defaults. */
 export interface ImageDefaults {
@@ -92,7 +93,7 @@ export function mergeCreateConfig(body: ContainerCreateBody, ctx: MergeContext):
     throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
   }
   hostConfig.RestartPolicy = { Name: restart || 'no', MaximumRetryCount: hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 };
-  hostConfig.LogConfig = { Type: 'k8s-file', Config: {} };
+  hostConfig.LogConfig = normalizeLogConfig(hostConfig.LogConfig);
 
   const hostname = body.Hostname || (hostConfig.NetworkMode === 'host' ? '' : ctx.id.slice(0, 12));
   const config: ContainerConfig = {

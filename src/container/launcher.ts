@@ -10,6 +10,8 @@ import { writeEtcFiles } from './etc-files.js';
 import { type ContainerVolumes, prepareMounts, releaseMounts } from './mounts.js';
 import { isRunningStatus } from './record.js';
 import { resourceLimits } from './limits.js';
+import { rotationOf } from './log-config.js';
+import { BACKSTOP_BYTES, LogRotator, conmonBundleFiles } from '../runtime/index.js';
 import { needsEndpoint, resolveExtraHosts, type AttachedNetwork, type NetworkAttach } from './network-attach.js';
 
 /** How long a prepared (created in the runtime, not started) container may wait for its start. */
@@ -39,6 +41,7 @@ export class Launcher {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly prepared = new Map<string, { promise: Promise<{ pid: number }>; timer: NodeJS.Timeout }>();
   private mountsScanned = false;
+  private readonly rotator = new LogRotator();
 
   constructor(private readonly o: LauncherOptions) {}
 
@@ -83,6 +86,7 @@ export class Launcher {
     if (!prepared) return;
     this.prepared.delete(rec.id);
     clearTimeout(prepared.timer);
+    this.rotator.unwatch(rec.id);
     const ok = await prepared.promise.then(() => true, () => false);
     if (ok) await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
     await this.detachNetwork(rec);
@@ -130,6 +134,7 @@ export class Launcher {
       const failure = startFailure(err, rec.path);
       rec.state.error = failure.message;
       rec.state.exitCode = failure.exitCode;
+      this.rotator.unwatch(rec.id);
       await this.unmount(rec.id).catch(() => undefined);
       await releaseMounts(rec.mounts ?? [], rec.id, this.o.volumes);
       await this.detachNetwork(rec);
@@ -166,9 +171,10 @@ export class Launcher {
     await mkdir(bundleDir, { recursive: true });
     const tSpec = performance.now();
     const created = await this.o.runtime.create({
-      id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime,
+      id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), logSizeMax: rotationOf(rec.hostConfig.LogConfig).maxBytes + BACKSTOP_BYTES, runtime: rec.runtime,
       stdin: rec.config.OpenStdin === true, stdinOnce: rec.config.StdinOnce === true,
     });
+    await this.watchLog(rec); // before the process can write: the first check links the live log
     log.debug('container created in the runtime', { id: rec.id, mountMs: ms(tMount - t0), specMs: ms(tSpec - tMount), runtimeMs: ms(performance.now() - tSpec) });
     return created;
   }
@@ -254,13 +260,24 @@ export class Launcher {
     this.mounted.delete(target);
   }
 
-  /** A container found running after a daemon restart: its mount is in use. */
+  /** Rotates the running container's log by its LogConfig (see runtime/log-rotation.ts). */
+  private watchLog(rec: ContainerRecord): Promise<void> {
+    return this.rotator.watch(rec.id, {
+      logPath: this.logPath(rec.id),
+      ctlPath: conmonBundleFiles(join(this.o.execRoot, 'bundles', rec.id)).ctl,
+      ...rotationOf(rec.hostConfig.LogConfig),
+    });
+  }
+
+  /** A container found running after a daemon restart: its mount is in use and its log grows. */
   adopt(rec: ContainerRecord): void {
+    void this.watchLog(rec);
     this.mounted.add(join(this.o.dirOf(rec.id), 'merged'));
   }
 
   /** After an exit: delete the runtime's state and unmount, in the background. */
   releaseInBackground(rec: ContainerRecord): void {
+    this.rotator.unwatch(rec.id);
     const work = (async () => {
       await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch((err) =>
         log.debug('runtime delete after exit failed', { id: rec.id, error: messageOf(err) }),
@@ -280,6 +297,7 @@ export class Launcher {
    * the directory once this resolves.
    */
   async destroy(rec: ContainerRecord, movedDir: string): Promise<void> {
+    this.rotator.unwatch(rec.id);
     const prepared = this.prepared.get(rec.id);
     if (prepared) clearTimeout(prepared.timer);
     this.prepared.delete(rec.id);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { ContainerCreateBody, ContainerWaitResponse, Filters } from '../spec/docker-container.js';
-import { conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
+import { EngineError, conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { newContainerRecord } from './create.js';
 import { createResources } from './limits.js';
@@ -390,6 +390,9 @@ export class ContainerService {
    */
   logs(ref: string, o: { follow?: boolean; tail?: number; sinceNs?: bigint; untilNs?: bigint; signal?: AbortSignal; attach?: boolean }): { tty: boolean; records: AsyncIterable<LogRecord> } {
     const rec = this.repo.find(ref);
+    if (!o.attach && rec.hostConfig.LogConfig?.Type === 'none') {
+      throw new EngineError('NotImplemented', 'configured logging driver does not support reading');
+    }
     const exitsAtCall = rec.state.exits;
     const isRunning = o.attach
       ? () => this.repo.tryFind(rec.id) !== undefined && rec.state.exits === exitsAtCall

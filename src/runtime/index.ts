@@ -26,6 +26,7 @@ export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, resolveCapabilities } from './c
 export { parseCgroupLayout, type CgroupLayout, type CgroupMode } from './cgroups.js';
 export { readLog, parseLogLine, type LogRecord, type ReadLogOptions } from './logs.js';
 export { conmonBundleFiles } from './conmon.js';
+export { BACKSTOP_BYTES, LogRotator, keptPath, type RotationTarget } from './log-rotation.js';
 export { connectAttachSocket, resizeTerminal, type AttachSocket } from './attach-socket.js';
 export type { ExecOptions, ExecSession } from './exec.js';
 export { cgroupPids, psTable } from './top.js';

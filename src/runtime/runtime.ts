@@ -20,6 +20,8 @@ export interface CreateOptions {
   spec: OciRuntimeSpec;
   /** conmon's k8s-file log; its directory is created if needed. */
   logPath: string;
+  /** conmon replaces the log with an empty file when it would pass this size (see log-rotation.ts). */
+  logSizeMax?: number;
   /** A name from `Runtime.names`; the default runtime otherwise. Remembered for later calls on this id. */
   runtime?: string;
   /** Keep a stdin pipe open to the container (Docker's OpenStdin). */
@@ -178,6 +180,7 @@ export class ConmonRuntime implements Runtime {
       persistDir: dir,
       socketDir: dir,
       logPath: o.logPath,
+      logSizeMax: o.logSizeMax,
       logLevel: this.s.logLevel,
       terminal: o.spec.process.terminal,
       stdin: o.stdin === true,

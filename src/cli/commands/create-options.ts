@@ -25,6 +25,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
   { name: 'label', short: 'l', type: 'stringArray', description: 'Set meta data on a container' },
   { name: 'label-file', type: 'stringArray', description: 'Read in a line delimited file of labels' },
+  { name: 'log-driver', description: 'Logging driver for the container' },
+  { name: 'log-opt', type: 'stringArray', description: 'Log driver options', valueName: 'list' },
   { name: 'name', description: 'Assign a name to the container' },
   { name: 'network', description: 'Connect a container to a network', valueName: 'network' },
   { name: 'net', description: 'Connect a container to a network', hidden: true },
@@ -96,6 +98,19 @@ function parseLabels(entries: string[]): Record<string, string> {
   return labels;
 }
 
+/** docker's --log-driver and --log-opt key=value (parseLoggingOpts); undefined when neither is given. */
+function parseLogFlags(driver: string, opts: string[]): HostConfig['LogConfig'] | undefined {
+  if (!driver && opts.length === 0) return undefined;
+  if (driver === 'none' && opts.length > 0) throw new UsageError(`invalid logging opts for driver ${driver}`);
+  const config: Record<string, string> = {};
+  for (const o of opts) {
+    const i = o.indexOf('=');
+    if (i < 0) config[o] = '';
+    else config[o.slice(0, i)] = o.slice(i + 1);
+  }
+  return { Type: driver, Config: config };
+}
+
 export function parseRestart(text: string): NonNullable<HostConfig['RestartPolicy']> {
   const [name, count] = text.split(':');
   if (!['no', 'always', 'unless-stopped', 'on-failure', ''].includes(name)) {
@@ -128,6 +143,8 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
     Sysctls: Object.fromEntries(flags.array('sysctl').map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
   };
   applyResourceFlags(flags, hostConfig);
+  const logConfig = parseLogFlags(flags.string('log-driver'), flags.array('log-opt'));
+  if (logConfig) hostConfig.LogConfig = logConfig;
   applyCreateOnlyResourceFlags(flags, hostConfig);
   const exposedPorts: Record<string, object> = {};
   const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
