@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { TestDaemon } from '../helpers/daemon.js';
 
 /** The stock docker CLI's limit flags, update and OOM report against berthd. */
@@ -51,4 +53,35 @@ test('docker inspect reports an OOM kill', { skip }, async () => {
   assert.equal(r.code, 137);
   const i = await d.docker(['inspect', '--format', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'dhog']);
   assert.equal(i.stdout.trim(), 'true 137');
+});
+
+test('docker info names json-file; docker logs reads a log across its rotations', { skip }, async () => {
+  assert.equal((await d.docker(['info', '--format', '{{.LoggingDriver}}'])).stdout.trim(), 'json-file');
+  // Two batches of about 20 kB, past max-size: the second starts after the first was rotated.
+  const id = (await d.docker(['run', '-d', '--network', 'none', '--log-opt', 'max-size=8k', '--log-opt', 'max-file=5', 'busybox', 'sh', '-c',
+    "i=0; for k in 1 2; do j=0; while [ $j -lt 150 ]; do j=$((j+1)); i=$((i+1)); printf 'line %-94s\\n' $i; done; while [ ! -e /tmp/go$k ]; do sleep 0.05; done; done"])).stdout.trim();
+  const dir = join(d.dataRoot, 'containers', id);
+  for (const k of [1, 2]) {
+    for (let i = 0; i < 400 && !readdirSync(dir).includes('ctr.log.1'); i++) await new Promise((r) => setTimeout(r, 25));
+    await d.docker(['exec', id, 'touch', `/tmp/go${k}`]);
+  }
+  assert.equal((await d.docker(['wait', id])).stdout.trim(), '0');
+  assert.ok(readdirSync(dir).some((n) => /^ctr\.log\.\d+$/.test(n)), 'the log was rotated');
+  const logs = await d.docker(['logs', id]);
+  assert.equal(logs.code, 0, logs.stderr);
+  const ns = logs.stdout.trim().split('\n').map((l) => Number(/^line (\d+)/.exec(l)?.[1]));
+  assert.equal(ns.at(-1), 300);
+  for (let i = 1; i < ns.length; i++) assert.equal(ns[i], ns[i - 1] + 1);
+  const tail = await d.docker(['logs', '--tail', '2', id]);
+  assert.match(tail.stdout, /^line 299 +\nline 300 +\n$/);
+  const lc = await d.docker(['inspect', '--format', '{{json .HostConfig.LogConfig}}', id]);
+  assert.equal(lc.stdout.trim(), '{"Type":"json-file","Config":{"max-file":"5","max-size":"8k"}}');
+});
+
+test('docker logs of a container with --log-driver none fails with docker\'s words', { skip }, async () => {
+  const run = await d.docker(['run', '--name', 'quiet', '--network', 'none', '--log-driver', 'none', 'busybox', 'echo', 'shown']);
+  assert.equal(run.stdout, 'shown\n');
+  const logs = await d.docker(['logs', 'quiet']);
+  assert.equal(logs.code, 1);
+  assert.match(logs.stderr, /configured logging driver does not support reading/);
 });
