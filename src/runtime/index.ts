@@ -30,7 +30,7 @@ export { BACKSTOP_BYTES, LogRotator, keptPath, type RotationTarget } from './log
 export { connectAttachSocket, resizeTerminal, type AttachSocket } from './attach-socket.js';
 export type { ExecOptions, ExecSession } from './exec.js';
 export { cgroupPids, psTable } from './top.js';
-export { sampleCgroup, type CgroupSample } from './stats.js';
+export { parseNetDev, sampleCgroup, type CgroupSample, type NetworkCounters } from './stats.js';
 export type { CreateOptions, ProbeResult, Runtime, RuntimeStatus } from './runtime.js';
 export type { ExitListener } from './exits.js';
 
