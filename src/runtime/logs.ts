@@ -3,6 +3,7 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { hasCode } from '../util/errors.js';
 import { keptPath } from './log-rotation.js';
+import { tailStart } from './log-tail.js';
 
 /**
  * One line of conmon's k8s-file log:
@@ -82,24 +83,6 @@ async function openIfExists(path: string): Promise<FileHandle | null> {
   }
 }
 
-/** The offset where the last `n` newline-terminated lines begin; a torn last line is not counted. */
-async function tailOffset(fh: FileHandle, n: number): Promise<number> {
-  const { size } = await fh.stat();
-  if (n <= 0) return size;
-  const buf = Buffer.alloc(CHUNK);
-  let need = n + 1;
-  let end = size;
-  while (end > 0) {
-    const start = Math.max(0, end - CHUNK);
-    const { bytesRead } = await fh.read(buf, 0, end - start, start);
-    for (let i = bytesRead - 1; i >= 0; i--) {
-      if (buf[i] === 0x0a && --need === 0) return start + i + 1;
-    }
-    end = start;
-  }
-  return 0;
-}
-
 /**
  * Wakes a follower when the log's directory reports a change to the log (inotify),
  * or after POLL_MS in case the watch misses something (or the directory is absent).
@@ -148,18 +131,6 @@ class ChangeWaiter {
   }
 }
 
-/** Counts newline-terminated lines in a whole file. */
-async function countLines(fh: FileHandle): Promise<number> {
-  const buf = Buffer.alloc(CHUNK);
-  let n = 0;
-  for (let pos = 0; ; ) {
-    const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
-    if (bytesRead === 0) return n;
-    pos += bytesRead;
-    for (let i = buf.indexOf(0x0a); i >= 0 && i < bytesRead; i = buf.indexOf(0x0a, i + 1)) n++;
-  }
-}
-
 /**
  * Opens a log and its rotated files (and a file cut off but not yet moved), oldest first, the live file (if any) last.
  * Opening newest first and skipping inodes already open makes a rotation during
@@ -194,17 +165,6 @@ async function openLogSet(path: string): Promise<{ files: FileHandle[]; live: Fi
     if (fh) rotated.push(fh);
   }
   return { files: rotated.reverse(), live };
-}
-
-/** Where the last `n` lines of a set of files begin: a file index and an offset in it. */
-async function tailStart(files: FileHandle[], n: number): Promise<{ index: number; offset: number }> {
-  let need = n;
-  for (let i = files.length - 1; i >= 0; i--) {
-    const lines = await countLines(files[i]);
-    if (need <= lines) return { index: i, offset: await tailOffset(files[i], need) };
-    need -= lines;
-  }
-  return { index: 0, offset: 0 };
 }
 
 /**

@@ -136,4 +136,36 @@ describe('rotated logs', () => {
     for await (const r of readLog(log, { tail: 4 })) tail.push(r.data.toString());
     assert.deepEqual(tail, ['line 2', 'line 3', 'line 4', 'line 5']);
   });
+
+  it('--tail finds its start across read chunks of a large file', async () => {
+    const log = join(dir, 'd.log');
+    const t = '2026-11-23T01:19:01.000000000+00:00 stdout';
+    const records: string[] = [];
+    for (let i = 1; i <= 3000; i++) {
+      if (i % 7 === 0) records.push(`${t} P part-of-${i}-`);
+      records.push(`${t} F line ${i} ${'x'.repeat(i % 50)}`);
+    }
+    await writeFile(log, records.join('\n') + '\n');
+    for (const n of [1, 7, 1234, 2999, 3000, 5000]) {
+      const lines: string[] = [];
+      let cur = '';
+      for await (const r of readLog(log, { tail: n })) {
+        cur += r.data.toString();
+        if (!r.partial) (lines.push(cur), (cur = ''));
+      }
+      assert.equal(lines.length, Math.min(n, 3000), `--tail ${n}`);
+      assert.match(lines[lines.length - 1], /^line 3000 /);
+      const first = 3000 - Math.min(n, 3000) + 1;
+      assert.match(lines[0], new RegExp(`^(part-of-${first}-)?line ${first} `), `--tail ${n}`);
+    }
+  });
+
+  it('--tail counts a line cut into partial records once', async () => {
+    const log = join(dir, 'c.log');
+    const t = '2026-11-23T01:19:01.000000000+00:00 stdout';
+    await writeFile(log, `${t} F one\n${t} P tw\n${t} P o-\n${t} F two\n${t} F three\n${t} P thr`);
+    const got: string[] = [];
+    for await (const r of readLog(log, { tail: 2 })) got.push(`${r.partial ? 'P' : 'F'}:${r.data}`);
+    assert.deepEqual(got, ['P:tw', 'P:o-', 'F:two', 'F:three']);
+  });
 });
