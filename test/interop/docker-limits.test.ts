@@ -85,3 +85,13 @@ test('docker logs of a container with --log-driver none fails with docker\'s wor
   assert.equal(logs.code, 1);
   assert.match(logs.stderr, /configured logging driver does not support reading/);
 });
+
+test('docker stats shows the memory limit and the network I/O', { skip }, async () => {
+  const id = (await d.docker(['run', '-d', '-m', '48m', 'busybox', 'sleep', '1000'])).stdout.trim();
+  const gateway = (await d.docker(['inspect', '--format', '{{.NetworkSettings.Gateway}}', id])).stdout.trim();
+  assert.equal((await d.docker(['exec', id, 'ping', '-c', '3', '-s', '1000', gateway])).code, 0);
+  const s = await d.docker(['stats', '--no-stream', '--format', '{{.MemUsage}}|{{.NetIO}}', id]);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /^\S+ \/ 48MiB\|[\d.]+kB \/ [\d.]+kB\n$/);
+  await d.docker(['rm', '-f', id]);
+});
