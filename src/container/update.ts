@@ -3,7 +3,6 @@ import { EngineError, conflict, invalidArgument, messageOf } from '../util/error
 import { hostResources, toOciResources } from '../runtime/index.js';
 import { UPDATABLE_FIELDS, checkResources, resourceLimits } from './limits.js';
 import type { ContainerRecord } from './record.js';
-import { isRunningStatus } from './record.js';
 
 /** The body of POST /containers/{id}/update: Docker's Resources plus RestartPolicy. */
 export type UpdateBody = Partial<Pick<HostConfig, (typeof UPDATABLE_FIELDS)[number]>> & {
@@ -71,7 +70,8 @@ export async function updateContainer(rec: ContainerRecord, body: UpdateBody, de
   }
   const hc = mergeUpdate(rec, body);
   const warnings = checkResources(hc, await hostResources(), { update: true });
-  if (isRunningStatus(rec.state.status)) {
+  // A restarting container has no process between two runs: its next start applies the record.
+  if (rec.state.status === 'running' || rec.state.status === 'paused') {
     try {
       await deps.applyResources(rec, toOciResources(resourceLimits(hc)));
     } catch (err) {

@@ -103,3 +103,12 @@ test('update --restart changes the policy; an auto-removed container refuses one
   assert.equal(r.code, 1);
   assert.match(r.stderr, /Restart policy cannot be updated because AutoRemove is enabled for the container/);
 });
+
+test('a paused container takes an update too', async () => {
+  await d.berth(['run', '-d', '--name', 'frozen', '--network', 'none', '-m', '32m', 'busybox', 'sleep', '1000']);
+  assert.equal((await d.berth(['pause', 'frozen'])).code, 0);
+  const r = await d.berth(['update', '-m', '40m', '--pids-limit', '15', 'frozen']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await d.berth(['unpause', 'frozen'])).code, 0);
+  assert.deepEqual(await inside('frozen', `${MEM}/memory.limit_in_bytes`, '/sys/fs/cgroup/pids/pids.max'), [String(40 << 20), '15']);
+});
