@@ -38,6 +38,8 @@ export function mergeUpdate(rec: ContainerRecord, body: UpdateBody): HostConfig 
     if (typeof v !== typeof (key.startsWith('Cpuset') ? '' : 0)) throw invalidArgument(`invalid value for ${key}: ${JSON.stringify(v)}`);
     (hc as Record<string, unknown>)[key] = v;
   }
+  // PidsLimit is a pointer in Docker's API: absent leaves it, 0 or -1 lifts the limit.
+  if (typeof body.PidsLimit === 'number' && body.PidsLimit <= 0) hc.PidsLimit = null;
   const memory = num(body.Memory);
   if (memory > 0 && num(body.MemorySwap) === 0 && num(old.MemorySwap) > 0 && memory > num(old.MemorySwap)) {
     throw cannotUpdate(rec, 'Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
@@ -73,7 +75,9 @@ export async function updateContainer(rec: ContainerRecord, body: UpdateBody, de
   // A restarting container has no process between two runs: its next start applies the record.
   if (rec.state.status === 'running' || rec.state.status === 'paused') {
     try {
-      await deps.applyResources(rec, toOciResources(resourceLimits(hc)));
+      const resources = toOciResources(resourceLimits(hc));
+      if (hc.PidsLimit === null && typeof body.PidsLimit === 'number') resources.pids = { limit: -1 };
+      await deps.applyResources(rec, resources);
     } catch (err) {
       throw cannotUpdate(rec, messageOf(err));
     }

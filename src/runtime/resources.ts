@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { OciResources } from '../spec/oci-runtime.js';
 
 /**
@@ -93,4 +93,16 @@ export function hostResources(): Promise<HostResources> {
     return { cpus: cpus.length ? cpus : [0], mems: mems.length ? mems : [0], blkioWeight: weights.some(Boolean), swapLimit: swap.some(Boolean) };
   })();
   return cached;
+}
+
+/**
+ * Lifts the pids limit of the cgroup a process is in (writes `max` to pids.max).
+ * crun 1.8 writes an OCI `pids.limit` of -1 literally, which the kernel refuses, so
+ * an update to "unlimited" is done here. v1 (`N:pids:/path`) and v2 (`0::/path`).
+ */
+export async function liftPidsLimit(pid: number): Promise<void> {
+  const text = await readFile(`/proc/${pid}/cgroup`, 'utf8');
+  const v1 = /^\d+:(?:[^:]*,)?pids(?:,[^:]*)?:(.*)$/m.exec(text);
+  const target = v1 ? `/sys/fs/cgroup/pids${v1[1]}/pids.max` : `/sys/fs/cgroup${/^0::(.*)$/m.exec(text)?.[1] ?? '/'}/pids.max`;
+  await writeFile(target, 'max');
 }

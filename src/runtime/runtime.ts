@@ -6,6 +6,7 @@ import { EngineError, hasCode, invalidArgument } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { OciResources, OciRuntimeSpec } from '../spec/oci-runtime.js';
 import { cgroupOomKills } from './oom.js';
+import { liftPidsLimit } from './resources.js';
 import { liveConmonPid, runConmon } from './conmon.js';
 import { ExitWatcher, ID_PATTERN, readExitFile, type ExitListener } from './exits.js';
 import { startExec, type ExecOptions, type ExecSession } from './exec.js';
@@ -66,7 +67,7 @@ export interface Runtime {
   state(id: string, runtime?: string): Promise<{ status: RuntimeStatus; pid: number } | null>;
   pause(id: string, runtime?: string): Promise<void>;
   resume(id: string, runtime?: string): Promise<void>;
-  /** Changes the cgroup limits of a created, running or paused container (`<runtime> update`). */
+  /** Changes the cgroup limits of a created, running or paused container (`<runtime> update`); a pids limit of -1 lifts it. */
   update(id: string, resources: OciResources, runtime?: string): Promise<void>;
   /**
    * Whether the kernel's OOM killer acted in the container: conmon's `oom` file or the
@@ -271,12 +272,18 @@ export class ConmonRuntime implements Runtime {
 
   async update(id: string, resources: OciResources, runtime?: string): Promise<void> {
     const rt = await this.pick(id, runtime);
+    const { pids, ...rest } = resources;
+    const lift = pids !== undefined && pids.limit <= 0;
     const file = join(this.dir(id), `resources-${randomBytes(4).toString('hex')}.json`);
-    await writeFile(file, JSON.stringify(resources));
+    await writeFile(file, JSON.stringify(lift ? rest : resources));
     try {
       await ociUpdate(rt, id, file);
     } finally {
       await rm(file, { force: true });
+    }
+    if (lift) {
+      const st = await ociState(rt, id);
+      if (st && st.pid > 0) await liftPidsLimit(st.pid);
     }
   }
 

@@ -38,6 +38,10 @@ test('update changes the limits of a running container, and inspect shows them',
   assert.equal(hc.CpusetCpus, '0');
   assert.equal(hc.PidsLimit, 20);
   assert.deepEqual(hc.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
+  const unlimited = await d.berth(['update', '--pids-limit', '-1', 'live']);
+  assert.equal(unlimited.code, 0, unlimited.stderr);
+  assert.deepEqual(await inside('live', '/sys/fs/cgroup/pids/pids.max'), ['max']);
+  assert.equal((await d.api('GET', '/containers/live/json')).json.HostConfig.PidsLimit, null);
 });
 
 test('the API answers docker\'s {"Warnings":[]} and cpu-period/quota apply', async () => {
