@@ -51,6 +51,8 @@ describe('run with limits', () => {
   test('a memory limit without --memory-swap allows as much swap again, as docker does', async () => {
     const got = await readInside(['-m', '20m'], [`${MEM}/memory.memsw.limit_in_bytes`]);
     assert.equal(got[`${MEM}/memory.memsw.limit_in_bytes`], String(40 * 1024 * 1024));
+    const unlimited = await readInside(['-m', '20m', '--memory-swap', '-1'], [`${MEM}/memory.memsw.limit_in_bytes`]);
+    assert.ok(Number(unlimited[`${MEM}/memory.memsw.limit_in_bytes`]) > 2 ** 60, 'swap -1 is unlimited');
     const id = (await d.berth(['create', '-m', '20m', 'busybox'])).stdout.trim();
     const hc = (await d.api('GET', `/containers/${id}/json`)).json.HostConfig;
     assert.equal(hc.Memory, 20 * 1024 * 1024);
