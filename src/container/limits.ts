@@ -57,7 +57,6 @@ export function checkResources(hc: HostConfig, host: HostResources, o: { update?
   const memory = int(hc, 'Memory');
   const swap = int(hc, 'MemorySwap');
   const reservation = int(hc, 'MemoryReservation');
-  if (memory < 0) throw invalidArgument('invalid memory limit: it cannot be negative');
   if (memory !== 0 && memory < MIN_MEMORY) throw invalidArgument('Minimum memory limit allowed is 6MB');
   if (swap < -1) throw invalidArgument('invalid memory swap limit: use -1 for unlimited swap');
   if (memory > 0 && swap > 0 && swap < memory) {
