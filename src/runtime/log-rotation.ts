@@ -126,12 +126,17 @@ export class LogRotator {
     return this.check(entry);
   }
 
-  /** Stops following after one last check (the container's final output). */
+  /**
+   * Stops following; a cut still pending is settled, but a finished log is not cut
+   * again (its conmon may still answer on ctl while it exits). The next start
+   * rotates it if it is past the size.
+   */
   unwatch(id: string): void {
     const entry = this.watched.get(id);
     if (!entry) return;
     this.watched.delete(id);
     entry.watcher?.close();
+    entry.finished = true;
     void this.check(entry);
   }
 
@@ -150,7 +155,7 @@ export class LogRotator {
       do {
         entry.again = false;
         await settleRotation(entry.target);
-        const size = await stat(entry.target.logPath).then((st) => st.size, () => 0);
+        const size = entry.finished ? 0 : await stat(entry.target.logPath).then((st) => st.size, () => 0);
         if (size >= entry.target.maxBytes) await cutLive(entry.target);
       } while (entry.again);
     } catch (err) {
@@ -166,4 +171,6 @@ interface Watched {
   watcher?: FSWatcher;
   busy: boolean;
   again: boolean;
+  /** The container stopped: settle only, never cut. */
+  finished?: boolean;
 }
