@@ -16,6 +16,8 @@ export function statusOf(err: unknown): number {
       return 409;
     case 'NotModified':
       return 304;
+    case 'NotImplemented':
+      return 501;
     case 'Unavailable':
       return 503;
     case 'Internal':

@@ -27,6 +27,7 @@ import { NETWORK_COMMANDS } from './commands/networks.js';
 import { pullCommand, pushCommand, loginCommand, logoutCommand } from './commands/registry.js';
 import { saveCommand, loadCommand } from './commands/image-archive.js';
 import { commitCommand, exportCommand } from './commands/commit.js';
+import { updateCommand } from './commands/update.js';
 
 const TOP: Command[] = [
   runCommand, createCommand, psCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
@@ -34,7 +35,7 @@ const TOP: Command[] = [
   imagesCommand, rmiCommand, tagCommand, importCommand, historyCommand, versionCommand, infoCommand,
   execCommand, attachCommand, topCommand, pauseCommand, unpauseCommand, eventsCommand, statsCommand,
   cpCommand, diffCommand, portCommand, pullCommand, pushCommand, loginCommand, logoutCommand,
-  saveCommand, loadCommand, commitCommand, exportCommand,
+  saveCommand, loadCommand, commitCommand, exportCommand, updateCommand,
 ];
 
 const byName = (list: Command[]) => new Map(list.map((c) => [c.name, c]));
@@ -49,7 +50,7 @@ const GROUPS: Record<string, { description: string; commands: Map<string, Comman
       ['top', topCommand], ['pause', pauseCommand], ['unpause', unpauseCommand], ['stats', statsCommand],
       ['inspect', inspectCommand('container', 'inspect', 'container inspect [OPTIONS] CONTAINER [CONTAINER...]')],
       ['cp', cpCommand], ['diff', diffCommand], ['port', portCommand],
-      ['commit', commitCommand], ['export', exportCommand],
+      ['commit', commitCommand], ['export', exportCommand], ['update', updateCommand],
     ]),
   },
   image: {

@@ -85,6 +85,9 @@ export class DockerClient {
   containerResize(id: string, h: number, w: number): Promise<void> {
     return this.t.json('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h, w } });
   }
+  containerUpdate(id: string, body: object): Promise<{ Warnings: string[] | null }> {
+    return this.t.json('POST', `/containers/${encodeURIComponent(id)}/update`, { body });
+  }
   containerPause(id: string): Promise<void> {
     return this.t.json('POST', `/containers/${encodeURIComponent(id)}/pause`);
   }

@@ -2,6 +2,7 @@ import type { ContainerConfig, ContainerCreateBody, HealthConfig, HostConfig } f
 import { mergeHealthcheck, validateHealthcheck } from './health-config.js';
 import { parseSignal } from './signals.js';
 import { invalidArgument, notFound } from '../util/errors.js';
+import { normalizeLogConfig } from './log-config.js';
 
 /** The parts of an image's config that become a container's defaults. */
 export interface ImageDefaults {
@@ -94,7 +95,7 @@ export function mergeCreateConfig(body: ContainerCreateBody, ctx: MergeContext):
     throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
   }
   hostConfig.RestartPolicy = { Name: restart || 'no', MaximumRetryCount: hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 };
-  hostConfig.LogConfig = { Type: 'k8s-file', Config: {} };
+  hostConfig.LogConfig = normalizeLogConfig(hostConfig.LogConfig);
 
   const hostname = body.Hostname || (hostConfig.NetworkMode === 'host' ? '' : ctx.id.slice(0, 12));
   const config: ContainerConfig = {

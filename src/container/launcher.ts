@@ -11,6 +11,9 @@ import { type ContainerVolumes, prepareMounts, releaseMounts } from './mounts.js
 import { isRunningStatus } from './record.js';
 import { parseSecurityOpts } from './security-opts.js';
 import { applyInit, wantsInit, type InitOptions } from './init.js';
+import { resourceLimits } from './limits.js';
+import { rotationOf } from './log-config.js';
+import { BACKSTOP_BYTES, LogRotator, conmonBundleFiles } from '../runtime/index.js';
 import { needsEndpoint, resolveExtraHosts, type AttachedNetwork, type NetworkAttach } from './network-attach.js';
 
 /** How long a prepared (created in the runtime, not started) container may wait for its start. */
@@ -41,6 +44,7 @@ export class Launcher {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly prepared = new Map<string, { promise: Promise<{ pid: number }>; timer: NodeJS.Timeout }>();
   private mountsScanned = false;
+  private readonly rotator = new LogRotator();
 
   constructor(private readonly o: LauncherOptions) {}
 
@@ -79,12 +83,13 @@ export class Launcher {
     this.prepared.set(rec.id, { promise, timer });
   }
 
-  /** Undoes an unclaimed preparation; the container stays "created". */
-  private async unprepare(rec: ContainerRecord): Promise<void> {
+  /** Undoes an unclaimed preparation (its spec is stale after an update); the container stays "created". */
+  async unprepare(rec: ContainerRecord): Promise<void> {
     const prepared = this.prepared.get(rec.id);
     if (!prepared) return;
     this.prepared.delete(rec.id);
     clearTimeout(prepared.timer);
+    this.rotator.unwatch(rec.id);
     const ok = await prepared.promise.then(() => true, () => false);
     if (ok) await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
     await this.detachNetwork(rec);
@@ -132,6 +137,7 @@ export class Launcher {
       const failure = startFailure(err, rec.path);
       rec.state.error = failure.message;
       rec.state.exitCode = failure.exitCode;
+      this.rotator.unwatch(rec.id);
       await this.unmount(rec.id).catch(() => undefined);
       await releaseMounts(rec.mounts ?? [], rec.id, this.o.volumes);
       await this.detachNetwork(rec);
@@ -169,9 +175,10 @@ export class Launcher {
     await mkdir(bundleDir, { recursive: true });
     const tSpec = performance.now();
     const created = await this.o.runtime.create({
-      id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime,
+      id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), logSizeMax: rotationOf(rec.hostConfig.LogConfig).maxBytes + BACKSTOP_BYTES, runtime: rec.runtime,
       stdin: rec.config.OpenStdin === true, stdinOnce: rec.config.StdinOnce === true,
     });
+    await this.watchLog(rec); // before the process can write: the first check links the live log
     log.debug('container created in the runtime', { id: rec.id, mountMs: ms(tMount - t0), specMs: ms(tSpec - tMount), runtimeMs: ms(performance.now() - tSpec) });
     return created;
   }
@@ -197,7 +204,6 @@ export class Launcher {
       destination, type: 'bind', source, options: ['rbind', 'rprivate'],
     });
     const security = parseSecurityOpts(hc.SecurityOpt);
-    const cpus = typeof hc.NanoCpus === 'number' && hc.NanoCpus > 0 ? hc.NanoCpus : 0;
     return {
       id: rec.id,
       rootfs,
@@ -220,15 +226,9 @@ export class Launcher {
         bind(etc.resolvConfPath, '/etc/resolv.conf'),
       ],
       cgroupsPath: `/berth/${rec.id}`,
-      resources: {
-        memoryBytes: hc.Memory || undefined,
-        memorySwapBytes: hc.MemorySwap || undefined,
-        cpuShares: hc.CpuShares || undefined,
-        cpuQuota: cpus ? Math.round(cpus / 1e9 * 100000) : hc.CpuQuota || undefined,
-        cpuPeriod: cpus ? 100000 : hc.CpuPeriod || undefined,
-        cpusetCpus: hc.CpusetCpus || undefined,
-        pidsLimit: hc.PidsLimit && hc.PidsLimit > 0 ? hc.PidsLimit : undefined,
-      },
+      resources: resourceLimits(hc),
+      oomScoreAdj: hc.OomScoreAdj || undefined,
+      ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
       capAdd: (hc.CapAdd as string[] | null) ?? undefined,
       capDrop: (hc.CapDrop as string[] | null) ?? undefined,
       privileged: hc.Privileged === true,
@@ -268,13 +268,24 @@ export class Launcher {
     this.mounted.delete(target);
   }
 
-  /** A container found running after a daemon restart: its mount is in use. */
+  /** Rotates the running container's log by its LogConfig (see runtime/log-rotation.ts). */
+  private watchLog(rec: ContainerRecord): Promise<void> {
+    return this.rotator.watch(rec.id, {
+      logPath: this.logPath(rec.id),
+      ctlPath: conmonBundleFiles(join(this.o.execRoot, 'bundles', rec.id)).ctl,
+      ...rotationOf(rec.hostConfig.LogConfig),
+    });
+  }
+
+  /** A container found running after a daemon restart: its mount is in use and its log grows. */
   adopt(rec: ContainerRecord): void {
+    void this.watchLog(rec);
     this.mounted.add(join(this.o.dirOf(rec.id), 'merged'));
   }
 
   /** After an exit: delete the runtime's state and unmount, in the background. */
   releaseInBackground(rec: ContainerRecord): void {
+    this.rotator.unwatch(rec.id);
     const work = (async () => {
       await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch((err) =>
         log.debug('runtime delete after exit failed', { id: rec.id, error: messageOf(err) }),
@@ -294,6 +305,7 @@ export class Launcher {
    * the directory once this resolves.
    */
   async destroy(rec: ContainerRecord, movedDir: string): Promise<void> {
+    this.rotator.unwatch(rec.id);
     const prepared = this.prepared.get(rec.id);
     if (prepared) clearTimeout(prepared.timer);
     this.prepared.delete(rec.id);

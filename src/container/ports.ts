@@ -21,7 +21,7 @@ export interface ContainerRuntime {
   readonly names: string[];
   readonly defaultRuntime: string;
   buildSpec(input: ContainerSpecInput): unknown;
-  create(o: { id: string; bundleDir: string; spec: unknown; logPath: string; runtime?: string; stdin?: boolean; stdinOnce?: boolean }): Promise<{ pid: number }>;
+  create(o: { id: string; bundleDir: string; spec: unknown; logPath: string; logSizeMax?: number; runtime?: string; stdin?: boolean; stdinOnce?: boolean }): Promise<{ pid: number }>;
   start(id: string, runtime?: string): Promise<void>;
   kill(id: string, signal: string | number, runtime?: string): Promise<void>;
   delete(id: string, runtime?: string, opts?: { force?: boolean }): Promise<void>;
@@ -30,4 +30,8 @@ export interface ContainerRuntime {
   readLog(path: string, opts: ReadLogOptions): AsyncIterable<LogRecord>;
   pause(id: string, runtime?: string): Promise<void>;
   resume(id: string, runtime?: string): Promise<void>;
+  /** Applies OCI `linux.resources` to a created, running or paused container. */
+  update(id: string, resources: object, runtime?: string): Promise<void>;
+  /** Whether the OOM killer acted in the container; read after its exit, before delete. */
+  oomKilled(id: string, cgroupsPath: string): Promise<boolean>;
 }

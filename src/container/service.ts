@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { ContainerCreateBody, ContainerWaitResponse, Filters } from '../spec/docker-container.js';
-import { conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
+import { EngineError, conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { newContainerRecord } from './create.js';
+import { createResources } from './limits.js';
+import { type UpdateBody, updateContainer } from './update.js';
 import { validateName } from './names.js';
 import { ContainerRepository } from './repository.js';
 import { type ContainerRecord, isRunningStatus, nowRfc3339Nano } from './record.js';
@@ -126,11 +128,12 @@ export class ContainerService {
   // ---- create / remove / rename ---------------------------------------------
 
   async create(body: ContainerCreateBody, name?: string): Promise<{ Id: string; Warnings: string[] }> {
-    const record = await newContainerRecord({ ...this.opts, repo: this.repo }, body, name);
+    const { hostConfig, warnings } = await createResources(body?.HostConfig);
+    const record = await newContainerRecord({ ...this.opts, repo: this.repo }, body && { ...body, HostConfig: hostConfig }, name);
     await this.repo.add(record);
     this.launcher.prepare(record);
     this.emit('create', record);
-    return { Id: record.id, Warnings: [] };
+    return { Id: record.id, Warnings: warnings };
   }
 
   async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
@@ -278,6 +281,20 @@ export class ContainerService {
     this.emit('kill', rec, { signal: sig });
   }
 
+  /** docker update (see update.ts), under the container's lock, persisted; returns the warnings. */
+  async updateResources(ref: string, body: UpdateBody): Promise<{ Warnings: string[] }> {
+    const rec = this.repo.find(ref);
+    return this.locks.run(rec.id, async () => {
+      const warnings = await updateContainer(rec, body, {
+        applyResources: (r, resources) => this.opts.runtime.update(r.id, resources, r.runtime),
+        discardPrepared: (r) => this.launcher.unprepare(r),
+      });
+      await this.repo.save(rec);
+      this.emit('update', rec);
+      return { Warnings: warnings };
+    });
+  }
+
   /** pause / unpause (see pause.ts), under the container's lock, persisted, with the event. */
   async setPaused(ref: string, paused: boolean): Promise<void> {
     const rec = this.repo.find(ref);
@@ -344,6 +361,11 @@ export class ContainerService {
 
   private async recordExit(rec: ContainerRecord, exitCode: number): Promise<void> {
     if (!isRunningStatus(rec.state.status)) return;
+    // The OOM count lives in the cgroup, which the release below deletes: read it first.
+    const oomKilled = await this.opts.runtime.oomKilled(rec.id, `/berth/${rec.id}`).catch(() => false);
+    if (!isRunningStatus(rec.state.status)) return;
+    if (oomKilled) this.emit('oom', rec);
+    rec.state.oomKilled = oomKilled;
     rec.state.status = 'exited';
     rec.state.exitCode = exitCode;
     rec.state.pid = 0;
@@ -376,6 +398,9 @@ export class ContainerService {
    */
   logs(ref: string, o: { follow?: boolean; tail?: number; sinceNs?: bigint; untilNs?: bigint; signal?: AbortSignal; attach?: boolean }): { tty: boolean; records: AsyncIterable<LogRecord> } {
     const rec = this.repo.find(ref);
+    if (!o.attach && rec.hostConfig.LogConfig?.Type === 'none') {
+      throw new EngineError('NotImplemented', 'configured logging driver does not support reading');
+    }
     const exitsAtCall = rec.state.exits;
     const isRunning = o.attach
       ? () => this.repo.tryFind(rec.id) !== undefined && rec.state.exits === exitsAtCall

@@ -5,7 +5,7 @@ import { isRunningStatus } from './record.js';
 
 export interface StatsOptions {
   find: (ref: string) => ContainerRecord;
-  sample: (cgroupsPath: string) => Promise<CgroupSample>;
+  sample: (cgroupsPath: string, pid?: number) => Promise<CgroupSample>;
 }
 
 const INTERVAL_MS = 1_000;
@@ -23,7 +23,7 @@ export async function* containerStats(
 ): AsyncGenerator<Record<string, unknown>> {
   const rec = o.find(ref);
   const cg = `/berth/${rec.id}`;
-  const sample = async () => (isRunningStatus(rec.state.status) ? { at: new Date().toISOString(), s: await o.sample(cg) } : undefined);
+  const sample = async () => (isRunningStatus(rec.state.status) ? { at: new Date().toISOString(), s: await o.sample(cg, rec.state.pid || undefined) } : undefined);
   const sleep = () => new Promise<void>((resolve) => {
     const t = setTimeout(resolve, INTERVAL_MS);
     opts.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
@@ -68,6 +68,7 @@ function toDocker(rec: ContainerRecord, cur: Reading, prev: Reading): Record<str
     cpu_stats: cpuStats(cur),
     precpu_stats: cpuStats(prev),
     // An unlimited v1 cgroup reports a huge number; Docker shows the host's memory then.
+    ...(cur?.s.networks && Object.keys(cur.s.networks).length ? { networks: cur.s.networks } : {}),
     memory_stats: m ? { usage: m.usage, max_usage: m.maxUsage, stats: m.stats, limit: Math.min(m.limit, totalmem()) } : {},
   };
 }

@@ -90,6 +90,8 @@ export class Engine {
       readLog: (path, o) => readLog(path, o),
       pause: (id, rt) => runtime.pause(id, rt),
       resume: (id, rt) => runtime.resume(id, rt),
+      update: (id, resources, rt) => runtime.update(id, resources, rt),
+      oomKilled: (id, cgroupsPath) => runtime.oomKilled(id, cgroupsPath),
     };
     // Volumes ask containers who uses them; containers are opened next.
     let containersRef: ContainerService | undefined;
@@ -187,7 +189,7 @@ export class Engine {
       Images: images.length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs']],
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'local', 'none'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
@@ -201,7 +203,7 @@ export class Engine {
       OomKillDisable: false,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
+      LoggingDriver: 'json-file',
       CgroupDriver: 'cgroupfs',
       CgroupVersion: await cgroupVersion(),
       NEventsListener: 0,

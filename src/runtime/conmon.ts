@@ -27,6 +27,8 @@ export interface ConmonOptions {
   persistDir: string;
   socketDir: string;
   logPath: string;
+  /** `--log-size-max`: at this size conmon swaps the log for an empty one. */
+  logSizeMax?: number;
   logLevel: string;
   /** Must equal the spec's process.terminal. */
   terminal: boolean;
@@ -76,6 +78,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
   else if (o.stdin) args.push('-i');
   if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open');
   if (!o.syncLog) args.push('--no-sync-log');
+  if (o.logSizeMax !== undefined && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   for (const a of o.runtimeArgs) args.push('--runtime-arg', a);
   return args;
 }

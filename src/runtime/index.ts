@@ -20,6 +20,7 @@ import type { OciBinary } from './oci.js';
 import { ConmonRuntime, type Runtime } from './runtime.js';
 
 export { buildSpec, DEFAULT_SHM_SIZE, type ContainerSpecInput } from './spec.js';
+export { hostResources, parseCpuList, toOciResources, type HostResources, type ResourceLimits } from './resources.js';
 export { hostLimits, parseProcLimits, type HostLimits, type Limit, type Ulimit } from './rlimits.js';
 export { parseSeccompProfile, seccompForContainer, type SeccompProfile } from './seccomp.js';
 export { DEFAULT_SECCOMP_PROFILE } from './seccomp-default.js';
@@ -27,10 +28,11 @@ export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, resolveCapabilities } from './c
 export { parseCgroupLayout, type CgroupLayout, type CgroupMode } from './cgroups.js';
 export { readLog, parseLogLine, type LogRecord, type ReadLogOptions } from './logs.js';
 export { conmonBundleFiles } from './conmon.js';
+export { BACKSTOP_BYTES, LogRotator, keptPath, type RotationTarget } from './log-rotation.js';
 export { connectAttachSocket, resizeTerminal, type AttachSocket } from './attach-socket.js';
 export type { ExecOptions, ExecSession } from './exec.js';
 export { cgroupPids, psTable } from './top.js';
-export { sampleCgroup, type CgroupSample } from './stats.js';
+export { parseNetDev, sampleCgroup, type CgroupSample, type NetworkCounters } from './stats.js';
 export type { CreateOptions, ProbeResult, Runtime, RuntimeStatus } from './runtime.js';
 export type { ExitListener } from './exits.js';
 

@@ -1,7 +1,9 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { hasCode } from '../util/errors.js';
+import { keptPath } from './log-rotation.js';
+import { tailStart } from './log-tail.js';
 
 /**
  * One line of conmon's k8s-file log:
@@ -81,24 +83,6 @@ async function openIfExists(path: string): Promise<FileHandle | null> {
   }
 }
 
-/** The offset where the last `n` newline-terminated lines begin; a torn last line is not counted. */
-async function tailOffset(fh: FileHandle, n: number): Promise<number> {
-  const { size } = await fh.stat();
-  if (n <= 0) return size;
-  const buf = Buffer.alloc(CHUNK);
-  let need = n + 1;
-  let end = size;
-  while (end > 0) {
-    const start = Math.max(0, end - CHUNK);
-    const { bytesRead } = await fh.read(buf, 0, end - start, start);
-    for (let i = bytesRead - 1; i >= 0; i--) {
-      if (buf[i] === 0x0a && --need === 0) return start + i + 1;
-    }
-    end = start;
-  }
-  return 0;
-}
-
 /**
  * Wakes a follower when the log's directory reports a change to the log (inotify),
  * or after POLL_MS in case the watch misses something (or the directory is absent).
@@ -148,25 +132,73 @@ class ChangeWaiter {
 }
 
 /**
- * Reads a k8s-file log as records. A missing file yields nothing (the container
- * never started), or is waited for when following. Only newline-terminated
- * records are returned: a torn last line is held back while following and
- * dropped otherwise. Aborting the signal ends the iteration without an error.
+ * Opens a log and its rotated files (and a file cut off but not yet moved), oldest first, the live file (if any) last.
+ * Opening newest first and skipping inodes already open makes a rotation during
+ * the opening harmless: a file is never read twice.
+ */
+async function openLogSet(path: string): Promise<{ files: FileHandle[]; live: FileHandle | null }> {
+  const seen = new Set<number>();
+  const take = async (p: string): Promise<FileHandle | null> => {
+    const fh = await openIfExists(p);
+    if (!fh) return null;
+    const { ino } = await fh.stat();
+    if (seen.has(ino)) {
+      await fh.close();
+      return null;
+    }
+    seen.add(ino);
+    return fh;
+  };
+  const live = await take(path);
+  const rotated: FileHandle[] = [];
+  const cut = await take(keptPath(path)); // cut off, not yet moved to <path>.1
+  if (cut) rotated.push(cut);
+  // By name, not by probing .1, .2, ... up to a gap: a rotation shifting the files
+  // while they are opened leaves a gap for a moment.
+  const name = basename(path);
+  const numbers = (await readdir(dirname(path)).catch(() => [] as string[]))
+    .map((n) => (n.startsWith(`${name}.`) && /^\d+$/.test(n.slice(name.length + 1)) ? Number(n.slice(name.length + 1)) : 0))
+    .filter((n) => n > 0)
+    .sort((a, b) => a - b);
+  for (const i of numbers) {
+    const fh = await take(`${path}.${i}`);
+    if (fh) rotated.push(fh);
+  }
+  return { files: rotated.reverse(), live };
+}
+
+/**
+ * Reads a k8s-file log as records, from its rotated files (`<path>.N` … `<path>.1`,
+ * see log-rotation.ts) through the live file. A missing log yields nothing (the
+ * container never started), or is waited for when following. Following goes on
+ * through rotations: when the live path names a new file, the old one is drained
+ * and the new one read from its start. Only newline-terminated records are
+ * returned: a torn last line is held back while following and dropped otherwise.
+ * Aborting the signal ends the iteration without an error.
  */
 export async function* readLog(path: string, opts: ReadLogOptions = {}): AsyncGenerator<LogRecord> {
   const { signal, sinceNs, untilNs } = opts;
-  let fh = await openIfExists(path);
-  if (!fh && !opts.follow) return;
+  const set = await openLogSet(path);
+  const queue: FileHandle[] = set.live ? [...set.files, set.live] : [...set.files];
+  if (queue.length === 0 && !opts.follow) return;
   const waiter = opts.follow ? new ChangeWaiter(path, signal) : undefined;
   let stopRequested = false;
   void opts.stopWhen?.then(() => {
     stopRequested = true;
     waiter?.poke();
   });
+  let fh: FileHandle | null = null;
   try {
-    let pos = fh && opts.tail !== undefined ? await tailOffset(fh, opts.tail) : 0;
+    let pos = 0;
+    if (opts.tail !== undefined && queue.length > 0) {
+      const start = await tailStart(queue, opts.tail);
+      for (const skipped of queue.splice(0, start.index)) await skipped.close();
+      pos = start.offset;
+    }
+    fh = queue.shift() ?? null;
     let rest: Buffer = Buffer.alloc(0);
     let lastPass = false;
+    let settled = false;
     const buf = Buffer.alloc(CHUNK);
     for (;;) {
       fh ??= await openIfExists(path);
@@ -188,6 +220,24 @@ export async function* readLog(path: string, opts: ReadLogOptions = {}): AsyncGe
           }
           rest = Buffer.from(data.subarray(start));
         }
+        // A rotated file is complete: go on with the next one. When the live file was
+        // rotated, its successors are queued and it is drained once more first: conmon
+        // writes to it until it reopens the path, and a successor exists only after that.
+        if (queue.length > 0 && (settled || !opts.follow || !(await isLive(fh, path)))) {
+          settled = false;
+          await fh.close();
+          fh = queue.shift()!;
+          pos = 0;
+          rest = Buffer.alloc(0);
+          continue;
+        }
+        if (opts.follow && queue.length === 0 && (await replacedBy(fh, path))) {
+          queue.push(...(await newerFiles(fh, path)));
+          if (queue.length > 0) {
+            settled = true;
+            continue;
+          }
+        }
       }
       if (!opts.follow || signal?.aborted || lastPass) return;
       // The writer is gone: everything it wrote is in the file, so one more pass drains it.
@@ -200,5 +250,31 @@ export async function* readLog(path: string, opts: ReadLogOptions = {}): AsyncGe
   } finally {
     waiter?.close();
     await fh?.close();
+    for (const left of queue) await left.close();
   }
+}
+
+/** True when `path` no longer names `fh` (the log was rotated, or is being). */
+async function replacedBy(fh: FileHandle, path: string): Promise<boolean> {
+  const [now, open] = await Promise.all([stat(path).catch(() => null), fh.stat()]);
+  return now === null || now.ino !== open.ino;
+}
+
+/** True when `path` names `fh`. */
+async function isLive(fh: FileHandle, path: string): Promise<boolean> {
+  return !(await replacedBy(fh, path));
+}
+
+/**
+ * The files of a log's set that are newer than `fh`, oldest first. Files leave the
+ * set oldest first, so when `fh` is no longer in it, every file in it is newer.
+ */
+async function newerFiles(fh: FileHandle, path: string): Promise<FileHandle[]> {
+  const { ino } = await fh.stat();
+  const { files, live } = await openLogSet(path);
+  const all = live ? [...files, live] : files;
+  const inos = await Promise.all(all.map(async (f) => (await f.stat()).ino));
+  const at = inos.indexOf(ino);
+  for (const f of all.slice(0, at + 1)) await f.close();
+  return all.slice(at + 1);
 }

@@ -117,3 +117,8 @@ export async function ociPause(rt: OciBinary, id: string): Promise<void> {
 export async function ociResume(rt: OciBinary, id: string): Promise<void> {
   await call(rt, 'resume', id, ['resume', id]);
 }
+
+/** Applies the OCI `linux.resources` in `resourcesFile` to a created, running or paused container. */
+export async function ociUpdate(rt: OciBinary, id: string, resourcesFile: string): Promise<void> {
+  await call(rt, 'update', id, ['update', `--resources=${resourcesFile}`, id]);
+}

@@ -4,13 +4,15 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EngineError, hasCode, invalidArgument } from '../util/errors.js';
 import { log } from '../util/log.js';
-import type { OciRuntimeSpec } from '../spec/oci-runtime.js';
+import type { OciResources, OciRuntimeSpec } from '../spec/oci-runtime.js';
+import { cgroupOomKills } from './oom.js';
+import { liftPidsLimit } from './resources.js';
 import { liveConmonPid, runConmon } from './conmon.js';
 import { SeccompFilterCache } from './seccomp-cache.js';
 import { ExitWatcher, ID_PATTERN, readExitFile, type ExitListener } from './exits.js';
 import { startExec, type ExecOptions, type ExecSession } from './exec.js';
 import {
-  createRuntimeArgs, ociDelete, ociKill, ociPause, ociResume, ociStart, ociState, readRuntimeLog, type OciBinary,
+  createRuntimeArgs, ociDelete, ociKill, ociPause, ociResume, ociStart, ociState, ociUpdate, readRuntimeLog, type OciBinary,
 } from './oci.js';
 
 export interface CreateOptions {
@@ -20,6 +22,8 @@ export interface CreateOptions {
   spec: OciRuntimeSpec;
   /** conmon's k8s-file log; its directory is created if needed. */
   logPath: string;
+  /** conmon replaces the log with an empty file when it would pass this size (see log-rotation.ts). */
+  logSizeMax?: number;
   /** A name from `Runtime.names`; the default runtime otherwise. Remembered for later calls on this id. */
   runtime?: string;
   /** Keep a stdin pipe open to the container (Docker's OpenStdin). */
@@ -64,6 +68,13 @@ export interface Runtime {
   state(id: string, runtime?: string): Promise<{ status: RuntimeStatus; pid: number } | null>;
   pause(id: string, runtime?: string): Promise<void>;
   resume(id: string, runtime?: string): Promise<void>;
+  /** Changes the cgroup limits of a created, running or paused container (`<runtime> update`); a pids limit of -1 lifts it. */
+  update(id: string, resources: OciResources, runtime?: string): Promise<void>;
+  /**
+   * Whether the kernel's OOM killer acted in the container: conmon's `oom` file or the
+   * memory cgroup's count. Only meaningful between the exit and delete.
+   */
+  oomKilled(id: string, cgroupsPath: string): Promise<boolean>;
   exitCode(id: string): Promise<number | null>;
   onExit(listener: ExitListener): () => void;
   probe(id: string): Promise<ProbeResult>;
@@ -175,6 +186,7 @@ export class ConmonRuntime implements Runtime {
       persistDir: dir,
       socketDir: dir,
       logPath: o.logPath,
+      logSizeMax: o.logSizeMax,
       logLevel: this.s.logLevel,
       terminal: o.spec.process.terminal,
       stdin: o.stdin === true,
@@ -264,6 +276,32 @@ export class ConmonRuntime implements Runtime {
 
   async resume(id: string, runtime?: string): Promise<void> {
     await ociResume(await this.pick(id, runtime), id);
+  }
+
+  async update(id: string, resources: OciResources, runtime?: string): Promise<void> {
+    const rt = await this.pick(id, runtime);
+    const { pids, ...rest } = resources;
+    const lift = pids !== undefined && pids.limit <= 0;
+    const file = join(this.dir(id), `resources-${randomBytes(4).toString('hex')}.json`);
+    await writeFile(file, JSON.stringify(lift ? rest : resources));
+    try {
+      await ociUpdate(rt, id, file);
+    } finally {
+      await rm(file, { force: true });
+    }
+    if (lift) {
+      const st = await ociState(rt, id);
+      if (st && st.pid > 0) await liftPidsLimit(st.pid);
+    }
+  }
+
+  async oomKilled(id: string, cgroupsPath: string): Promise<boolean> {
+    checkId(id);
+    const [conmonSaw, kills] = await Promise.all([
+      readFile(join(this.dir(id), 'oom')).then(() => true, () => false),
+      cgroupOomKills(cgroupsPath),
+    ]);
+    return conmonSaw || kills > 0;
   }
 
   async exitCode(id: string): Promise<number | null> {

@@ -5,6 +5,7 @@ import { resolveCapabilities } from './caps.js';
 import { buildRlimits, hostLimits, type HostLimits, type Ulimit } from './rlimits.js';
 import { seccompForContainer, type SeccompProfile } from './seccomp.js';
 import { DEFAULT_SECCOMP_PROFILE } from './seccomp-default.js';
+import { toOciResources, type ResourceLimits } from './resources.js';
 
 /** What the container layer decides about one container; buildSpec turns it into config.json. */
 export interface ContainerSpecInput {
@@ -30,17 +31,9 @@ export interface ContainerSpecInput {
   mounts: OciMount[];
   /** e.g. "/berth/<id>": relative to the cgroup root of every hierarchy. */
   cgroupsPath: string;
-  resources?: {
-    memoryBytes?: number;
-    /** Memory plus swap, as Docker's --memory-swap; -1 is unlimited. */
-    memorySwapBytes?: number;
-    cpuShares?: number;
-    cpuQuota?: number;
-    cpuPeriod?: number;
-    cpusetCpus?: string;
-    /** Values of 0 or below mean unlimited, as in Docker. */
-    pidsLimit?: number;
-  };
+  resources?: ResourceLimits;
+  /** The kernel's OOM score adjustment for the container's processes (-1000..1000). */
+  oomScoreAdj?: number;
   capAdd?: string[];
   capDrop?: string[];
   /** Every capability, no masked or read-only /proc paths, writable /sys, every device allowed. */
@@ -146,23 +139,10 @@ function namespaces(network: ContainerSpecInput['network']): OciNamespace[] {
 }
 
 function resources(input: ContainerSpecInput): OciResources {
-  const r = input.resources ?? {};
-  const out: OciResources = {
+  return {
     devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEVICE_RULES.map((d) => ({ ...d })),
+    ...toOciResources(input.resources ?? {}),
   };
-  if (r.memoryBytes !== undefined || r.memorySwapBytes !== undefined) {
-    out.memory = {};
-    if (r.memoryBytes !== undefined) out.memory.limit = r.memoryBytes;
-    if (r.memorySwapBytes !== undefined) out.memory.swap = r.memorySwapBytes;
-  }
-  const cpu: NonNullable<OciResources['cpu']> = {};
-  if (r.cpuShares !== undefined) cpu.shares = r.cpuShares;
-  if (r.cpuQuota !== undefined) cpu.quota = r.cpuQuota;
-  if (r.cpuPeriod !== undefined) cpu.period = r.cpuPeriod;
-  if (r.cpusetCpus !== undefined && r.cpusetCpus !== '') cpu.cpus = r.cpusetCpus;
-  if (Object.keys(cpu).length > 0) out.cpu = cpu;
-  if (r.pidsLimit !== undefined && r.pidsLimit > 0) out.pids = { limit: r.pidsLimit };
-  return out;
 }
 
 /**
@@ -204,6 +184,7 @@ export function buildSpec(input: ContainerSpecInput, host: HostLimits = hostLimi
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps], inheritable: [], ambient: [] },
       rlimits: buildRlimits(host, input.ulimits),
       noNewPrivileges: input.process.noNewPrivileges === true,
+      ...(input.oomScoreAdj ? { oomScoreAdj: input.oomScoreAdj } : {}),
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs === true },
     hostname: input.hostname,

@@ -10,6 +10,37 @@ export interface CgroupSample {
   /** The host's total CPU time in nanoseconds (Docker's system_cpu_usage). */
   systemCpu: number;
   onlineCpus: number;
+  /** Per interface of the container's network namespace, loopback left out (as Docker reports). */
+  networks: Record<string, NetworkCounters> | null;
+}
+
+/** Docker's NetworkStats for one interface. */
+export interface NetworkCounters {
+  rx_bytes: number;
+  rx_packets: number;
+  rx_errors: number;
+  rx_dropped: number;
+  tx_bytes: number;
+  tx_packets: number;
+  tx_errors: number;
+  tx_dropped: number;
+}
+
+/** Parses /proc/<pid>/net/dev (the counters of the reader's network namespace). Pure. */
+export function parseNetDev(text: string): Record<string, NetworkCounters> {
+  const out: Record<string, NetworkCounters> = {};
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim();
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    if (name === 'lo' || f.length < 16) continue;
+    out[name] = {
+      rx_bytes: f[0], rx_packets: f[1], rx_errors: f[2], rx_dropped: f[3],
+      tx_bytes: f[8], tx_packets: f[9], tx_errors: f[10], tx_dropped: f[11],
+    };
+  }
+  return out;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -25,8 +56,11 @@ function keyValues(text: string | undefined): Record<string, number> {
   return out;
 }
 
-/** Reads the v1 memory, cpuacct/cpu, pids and blkio files of `cgroupsPath` (e.g. "/berth/<id>"). */
-export async function sampleCgroup(cgroupsPath: string): Promise<CgroupSample> {
+/**
+ * Reads the v1 memory, cpuacct/cpu, pids and blkio files of `cgroupsPath` (e.g. "/berth/<id>"),
+ * and with `pid` (the container's init) the interface counters of its network namespace.
+ */
+export async function sampleCgroup(cgroupsPath: string, pid?: number): Promise<CgroupSample> {
   const v1 = (ctrl: string, file: string) => read(`/sys/fs/cgroup/${ctrl}${cgroupsPath}/${file}`);
   const [usage, maxUsage, limit, memStat, cpuUsage, perCpu, cpuStat, throttle, pidsCurrent, pidsMax, blkio, procStat] = await Promise.all([
     v1('memory', 'memory.usage_in_bytes'),
@@ -42,6 +76,7 @@ export async function sampleCgroup(cgroupsPath: string): Promise<CgroupSample> {
     v1('blkio', 'blkio.throttle.io_service_bytes_recursive'),
     read('/proc/stat'),
   ]);
+  const netDev = pid ? await read(`/proc/${pid}/net/dev`) : undefined;
   const cpuTimes = keyValues(cpuStat);
   const thr = keyValues(throttle);
   const cpuLine = (procStat ?? '').split('\n').find((l) => l.startsWith('cpu ')) ?? '';
@@ -62,5 +97,6 @@ export async function sampleCgroup(cgroupsPath: string): Promise<CgroupSample> {
     }),
     systemCpu: jiffies * (1e9 / TICKS_PER_SECOND),
     onlineCpus: cpus().length,
+    networks: netDev === undefined ? null : parseNetDev(netDev),
   };
 }

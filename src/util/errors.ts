@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'NotFound' // 404
   | 'Conflict' // 409: the object exists, is in use, or is in the wrong state
   | 'NotModified' // 304: already in the requested state (start a running container)
+  | 'NotImplemented' // 501: the feature exists, but not for this object (logs of a `none` driver)
   | 'Unavailable' // 503
   | 'Internal'; // 500
 

@@ -100,7 +100,7 @@ describe('berth stats', () => {
     assert.equal(r.code, 0, r.stderr);
     const [header, row] = r.stdout.trim().split('\n');
     assert.match(header, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
-    const m = /^([0-9a-f]{12})\s+busy\s+([\d.]+)%\s+\S+ \/ 32MiB\s+[\d.]+%\s+0B \/ 0B\s+\S+ \/ \S+\s+1$/.exec(row);
+    const m = /^([0-9a-f]{12})\s+busy\s+([\d.]+)%\s+\S+ \/ 32MiB\s+[\d.]+%\s+[\d.]+k?B \/ [\d.]+k?B\s+\S+ \/ \S+\s+1$/.exec(row);
     assert.ok(m, row);
     assert.ok(Number(m[2]) > 1, `a busy loop should use CPU: ${row}`);
     await d.berth(['rm', '-f', 'busy']);

@@ -22,6 +22,12 @@ export function runningRoutes(router: Router, engine: Engine): void {
     out.end();
   });
 
+  router.add('POST', '/containers/{id}/update', async (ctx) => {
+    const body = await ctx.json<Record<string, unknown>>();
+    const res = await engine.containers.updateResources(ctx.params.id, body ?? {});
+    ctx.reply(200, { Warnings: res.Warnings });
+  });
+
   router.add('POST', '/containers/{id}/pause', async (ctx) => {
     await engine.containers.setPaused(ctx.params.id, true);
     ctx.empty(204);

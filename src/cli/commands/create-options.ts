@@ -5,6 +5,9 @@ import type { ContainerCreateBody, HostConfig } from '../../spec/docker-containe
 import { parseMountFlag, parseTmpfsFlags } from '../mount-flag.js';
 import { parseExpose, parsePublish } from '../publish-flag.js';
 import { HEALTH_FLAGS, healthcheckFromFlags } from './health-options.js';
+import { CREATE_ONLY_RESOURCE_FLAGS, RESOURCE_FLAGS, applyCreateOnlyResourceFlags, applyResourceFlags } from './resource-flags.js';
+
+export { parseBytes } from './resource-flags.js';
 
 /** The flags `run` and `create` share, with docker's names and help texts. */
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -13,11 +16,6 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'cap-add', type: 'stringArray', description: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'stringArray', description: 'Drop Linux capabilities' },
   { name: 'cidfile', description: 'Write the container ID to the file' },
-  { name: 'cpu-period', type: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-  { name: 'cpu-quota', type: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-  { name: 'cpu-shares', short: 'c', type: 'int', description: 'CPU shares (relative weight)' },
-  { name: 'cpus', description: 'Number of CPUs', valueName: 'decimal' },
-  { name: 'cpuset-cpus', description: 'CPUs in which to allow execution (0-3, 0,1)' },
   { name: 'domainname', description: 'Container NIS domain name' },
   { name: 'entrypoint', description: 'Overwrite the default ENTRYPOINT of the image' },
   { name: 'env', short: 'e', type: 'stringArray', description: 'Set environment variables' },
@@ -28,12 +26,11 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
   { name: 'label', short: 'l', type: 'stringArray', description: 'Set meta data on a container' },
   { name: 'label-file', type: 'stringArray', description: 'Read in a line delimited file of labels' },
-  { name: 'memory', short: 'm', description: 'Memory limit', valueName: 'bytes' },
-  { name: 'memory-swap', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", valueName: 'bytes' },
+  { name: 'log-driver', description: 'Logging driver for the container' },
+  { name: 'log-opt', type: 'stringArray', description: 'Log driver options', valueName: 'list' },
   { name: 'name', description: 'Assign a name to the container' },
   { name: 'network', description: 'Connect a container to a network', valueName: 'network' },
   { name: 'net', description: 'Connect a container to a network', hidden: true },
-  { name: 'pids-limit', type: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
   { name: 'platform', description: 'Set platform if server is multi-platform capable' },
   { name: 'privileged', type: 'bool', description: 'Give extended privileges to this container' },
   { name: 'pull', default: 'missing', description: 'Pull image before running ("always", "missing", "never")' },
@@ -43,7 +40,6 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'rm', type: 'bool', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
   { name: 'runtime', description: 'Runtime to use for this container' },
   { name: 'security-opt', type: 'stringArray', description: 'Security Options' },
-  { name: 'shm-size', description: 'Size of /dev/shm', valueName: 'bytes' },
   { name: 'stop-signal', description: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'int', description: 'Timeout (in seconds) to stop a container' },
   { name: 'sysctl', type: 'stringArray', description: 'Sysctl options', valueName: 'map' },
@@ -65,15 +61,9 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'tmpfs', type: 'stringArray', description: 'Mount a tmpfs directory', valueName: 'list' },
   { name: 'volumes-from', type: 'stringArray', description: 'Mount volumes from the specified container(s)', valueName: 'list' },
   ...HEALTH_FLAGS,
+  ...RESOURCE_FLAGS,
+  ...CREATE_ONLY_RESOURCE_FLAGS,
 ];
-
-/** docker's RAMInBytes: "512m", "1g", "1024" (binary units). */
-export function parseBytes(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgtp]?)i?b?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`invalid argument "${text}" for "--${flag}" flag: invalid size: '${text}'`);
-  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-  return Math.floor(Number(m[1]) * mult[m[2].toLowerCase()]);
-}
 
 function readEnvFile(path: string): string[] {
   let text: string;
@@ -131,7 +121,20 @@ function parseLabels(entries: string[]): Record<string, string> {
   return labels;
 }
 
-function parseRestart(text: string): NonNullable<HostConfig['RestartPolicy']> {
+/** docker's --log-driver and --log-opt key=value (parseLoggingOpts); undefined when neither is given. */
+function parseLogFlags(driver: string, opts: string[]): HostConfig['LogConfig'] | undefined {
+  if (!driver && opts.length === 0) return undefined;
+  if (driver === 'none' && opts.length > 0) throw new UsageError(`invalid logging opts for driver ${driver}`);
+  const config: Record<string, string> = {};
+  for (const o of opts) {
+    const i = o.indexOf('=');
+    if (i < 0) config[o] = '';
+    else config[o.slice(0, i)] = o.slice(i + 1);
+  }
+  return { Type: driver, Config: config };
+}
+
+export function parseRestart(text: string): NonNullable<HostConfig['RestartPolicy']> {
   const [name, count] = text.split(':');
   if (!['no', 'always', 'unless-stopped', 'on-failure', ''].includes(name)) {
     throw new UsageError(`invalid restart policy format: ${text}`);
@@ -159,22 +162,13 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
     ExtraHosts: flags.array('add-host'),
     GroupAdd: flags.array('group-add'),
     Init: flags.changed('init') ? flags.bool('init') : undefined,
-    PidsLimit: flags.changed('pids-limit') ? flags.int('pids-limit') : undefined,
-    CpuShares: flags.int('cpu-shares') || undefined,
-    CpuPeriod: flags.int('cpu-period') || undefined,
-    CpuQuota: flags.int('cpu-quota') || undefined,
-    CpusetCpus: flags.string('cpuset-cpus') || undefined,
     Binds: flags.array('volume'),
     Sysctls: Object.fromEntries(flags.array('sysctl').map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])),
   };
-  if (flags.string('memory')) hostConfig.Memory = parseBytes('memory', flags.string('memory'));
-  if (flags.string('memory-swap')) hostConfig.MemorySwap = flags.string('memory-swap') === '-1' ? -1 : parseBytes('memory-swap', flags.string('memory-swap'));
-  if (flags.string('shm-size')) hostConfig.ShmSize = parseBytes('shm-size', flags.string('shm-size'));
-  if (flags.string('cpus')) {
-    const cpus = Number(flags.string('cpus'));
-    if (!Number.isFinite(cpus) || cpus < 0) throw new UsageError(`invalid argument "${flags.string('cpus')}" for "--cpus" flag: failed to parse ${flags.string('cpus')} as a rational number`);
-    hostConfig.NanoCpus = Math.round(cpus * 1e9);
-  }
+  applyResourceFlags(flags, hostConfig);
+  const logConfig = parseLogFlags(flags.string('log-driver'), flags.array('log-opt'));
+  if (logConfig) hostConfig.LogConfig = logConfig;
+  applyCreateOnlyResourceFlags(flags, hostConfig);
   const exposedPorts: Record<string, object> = {};
   const portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
   parsePublish(flags.array('publish'), portBindings, exposedPorts);
