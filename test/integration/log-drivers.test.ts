@@ -153,3 +153,22 @@ describe('invalid log options', () => {
     assert.equal((await d.api('GET', '/containers/badlog/json')).status, 404);
   });
 });
+
+describe('a reader that stops early', () => {
+  test('berth logs piped into head ends quietly with status 0', async () => {
+    const run = await d.berth(['run', '--name', 'chatty', 'busybox', 'sh', '-c', PRINT(20000)]);
+    assert.equal(run.code, 0);
+    const r = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+      const child = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BERTH}" -H "${d.host}" logs chatty | head -n 1`]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => { stdout += b; });
+      child.stderr.on('data', (b: Buffer) => { stderr += b; });
+      child.on('close', (code) => resolve({ code, stderr, stdout }));
+    });
+    assert.match(r.stdout, /^line 1 /);
+    assert.equal(r.stderr, '', 'no EPIPE trace on stderr');
+    assert.equal(r.code, 0);
+    await d.berth(['rm', 'chatty']);
+  });
+});
