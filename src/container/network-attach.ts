@@ -1,7 +1,8 @@
 /**
  * What containers need from networking, declared by role; engine/ passes the
  * network service in. Contract: `attach` runs at the container's preparation
- * and returns a network namespace ready for the runtime to join; `detach`
+ * and returns a network namespace the runtime may join at once, with the
+ * interfaces coming up until `ready` resolves (before the process starts); `detach`
  * runs after the container's exit or removal, and the namespace stays until
  * it resolves.
  */
@@ -18,8 +19,14 @@ export interface AttachedNetwork {
   dnsSearch: string[];
 }
 
+/** An attachment whose namespace exists and whose addresses are fixed; `ready` resolves once its interfaces are up. */
+export interface StagedNetwork {
+  network: AttachedNetwork;
+  ready: Promise<AttachedNetwork>;
+}
+
 export interface NetworkAttach {
-  attach(rec: ContainerRecord): Promise<AttachedNetwork>;
+  attach(rec: ContainerRecord): Promise<StagedNetwork>;
   detach(containerId: string): Promise<void>;
   /** Bridge-driver networks by name or id; predefined host and none are not. */
   isBridgeNetwork(ref: string): boolean;

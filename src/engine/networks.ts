@@ -1,4 +1,4 @@
-import type { AttachedNetwork, ContainerRecord, ContainerService, NetworkAttach } from '../container/index.js';
+import type { AttachedNetwork, ContainerRecord, ContainerService, NetworkAttach, StagedNetwork } from '../container/index.js';
 import { portMap, portRequests, type EndpointRecord, type JoinRequest, type NetworkService } from '../network/index.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { EngineError, invalidArgument } from '../util/errors.js';
@@ -53,11 +53,11 @@ export function networkAttach(net: NetworkService, containers: () => ContainerSe
     return { rec, ep };
   };
   return {
-    async attach(rec: ContainerRecord): Promise<AttachedNetwork> {
+    async attach(rec: ContainerRecord): Promise<StagedNetwork> {
       const hc = rec.hostConfig;
       const ports = portRequests(hc.PortBindings, Object.keys(rec.config.ExposedPorts ?? {}), hc.PublishAllPorts === true);
-      const ep = await net.attach({ containerId: rec.id, containerName: rec.name, joins: joinsOf(net, rec), ports });
-      return attachedView(ep, rec);
+      const { rec: ep, setup } = await net.begin({ containerId: rec.id, containerName: rec.name, joins: joinsOf(net, rec), ports });
+      return { network: attachedView(ep, rec), ready: setup.then((e) => attachedView(e, rec)) };
     },
     detach: (id) => net.detach(id),
     isBridgeNetwork: (ref) => net.find(ref)?.driver === 'bridge',

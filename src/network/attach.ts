@@ -4,7 +4,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { conflict, invalidArgument, messageOf, notFound } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js';
-import { createNetns, netavark, removeNetns, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
+import { createNetns, netavark, removeNetns, removeVeths, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
 import { assignHostPorts, type PortRequest, type PublishedPort } from './ports.js';
 import type { NetworkRecord, NetworkStore } from './store.js';
 
@@ -14,6 +14,13 @@ export interface JoinRequest {
   ip?: string;
   mac?: string;
   aliases?: string[];
+}
+
+export interface AttachOptions {
+  containerId: string;
+  containerName: string;
+  joins: JoinRequest[];
+  ports: PortRequest[];
 }
 
 /** A container's attachment as persisted (data root: network/endpoints/<id>.json) until its teardown ends. */
@@ -36,6 +43,8 @@ export interface EndpointRecord {
 export class Endpoints {
   private readonly byContainer = new Map<string, EndpointRecord>();
   private readonly detaching = new Map<string, Promise<void>>();
+  /** Attaches under way: a detach waits for them, so it never races a reservation or a setup. */
+  private readonly attaching = new Map<string, Promise<unknown>>();
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -89,22 +98,53 @@ export class Endpoints {
   private keepBridgeUp(): Promise<unknown> {
     const net = this.store.tryFind('bridge');
     if (!net || this.byContainer.has(KEEPER_ID)) return Promise.resolve();
-    this.keeping ??= this.attachNow({ containerId: KEEPER_ID, containerName: KEEPER_ID, joins: [{ network: net.name }], ports: [] })
+    this.keeping ??= this.stage({ containerId: KEEPER_ID, containerName: KEEPER_ID, joins: [{ network: net.name }], ports: [] })
+      .then((st) => st.setup)
       .catch((err) => log.warn('could not keep the default bridge up', { error: messageOf(err) }))
       .finally(() => (this.keeping = undefined));
     return this.keeping;
   }
 
   /** Joins a new namespace to `joins` with `ports` published; the namespace path is in the result. */
-  async attach(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
-    if (o.joins.some((j) => this.store.tryFind(j.network)?.name === 'bridge')) await this.keepBridgeUp();
-    return this.attachNow(o);
+  async attach(o: AttachOptions): Promise<EndpointRecord> {
+    return (await this.begin(o)).setup;
   }
 
-  private async attachNow(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
+  /**
+   * Reserves the address and ports and makes the namespace; resolves then,
+   * with `setup` (netavark's) still running, so a caller can have the runtime
+   * join the namespace meanwhile. The record already holds every address and
+   * the DNS servers netavark will report (the gateways of networks with DNS).
+   * A failed setup tears down what it made before `setup` rejects.
+   */
+  async begin(o: AttachOptions): Promise<{ rec: EndpointRecord; setup: Promise<EndpointRecord> }> {
+    if (o.joins.some((j) => this.store.tryFind(j.network)?.name === 'bridge')) await this.keepBridgeUp();
+    const staged = this.stage(o);
+    this.attaching.set(o.containerId, staged.then((s) => s.setup).catch(() => undefined));
+    const s = await staged;
+    return s;
+  }
+
+  private async stage(o: AttachOptions): Promise<{ rec: EndpointRecord; setup: Promise<EndpointRecord> }> {
+    const t0 = performance.now();
     const rec = await this.serial(() => this.reserve(o));
     try {
       await createNetns(rec.netns);
+    } catch (err) {
+      await this.teardown(rec).catch(() => undefined);
+      throw err;
+    }
+    const t1 = performance.now();
+    const setup = this.setup(rec).then((r) => {
+      log.debug('endpoint set up', { id: o.containerId, reserveAndNetnsMs: Math.round(t1 - t0), setupMs: Math.round(performance.now() - t1) });
+      return r;
+    });
+    setup.catch(() => undefined);
+    return { rec, setup };
+  }
+
+  private async setup(rec: EndpointRecord): Promise<EndpointRecord> {
+    try {
       const out = await netavark({ configDir: this.configDir, verb: 'setup', netns: rec.netns, options: rec.options });
       const status = JSON.parse(out) as NetavarkStatus;
       for (const j of rec.joined) {
@@ -118,20 +158,23 @@ export class Endpoints {
       await this.persist(rec);
       return rec;
     } catch (err) {
-      await this.detach(o.containerId).catch(() => undefined);
+      await this.teardown(rec).catch(() => undefined);
       throw err;
     }
   }
 
-  private async reserve(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
-    if (this.byContainer.has(o.containerId)) await this.detachNow(o.containerId);
+  private async reserve(o: AttachOptions): Promise<EndpointRecord> {
+    const old = this.byContainer.get(o.containerId);
+    if (old) await (this.detaching.get(o.containerId) ?? this.teardown(old));
     const taken = this.all().flatMap((e) => e.published);
     const published = await assignHostPorts(o.ports, taken);
     const options: NetavarkOptions = { container_id: o.containerId, container_name: o.containerName, networks: {}, network_info: {}, port_mappings: [] };
     const joined: EndpointRecord['joined'] = [];
     o.joins.forEach((j, i) => this.join(options, joined, j, `eth${i}`));
     options.port_mappings = joined.length ? published.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : [];
-    const rec: EndpointRecord = { containerId: o.containerId, netns: join(this.netnsDir, o.containerId), options, published, joined, dnsServers: [], dnsSearch: [] };
+    // aardvark-dns answers on the gateway of each network with DNS: known before netavark runs.
+    const dnsServers = joined.filter((j) => this.store.tryFind(j.networkId)?.dns).map((j) => j.gateway);
+    const rec: EndpointRecord = { containerId: o.containerId, netns: join(this.netnsDir, o.containerId), options, published, joined, dnsServers, dnsSearch: [] };
     this.byContainer.set(o.containerId, rec);
     await this.persist(rec);
     return rec;
@@ -246,16 +289,38 @@ export class Endpoints {
   private detachNow(containerId: string): Promise<void> {
     const running = this.detaching.get(containerId);
     if (running) return running;
-    const rec = this.byContainer.get(containerId);
-    if (!rec) return Promise.resolve();
-    const p = this.teardown(rec).finally(() => this.detaching.delete(containerId));
+    const pending = this.attaching.get(containerId);
+    const p = (async () => {
+      if (pending) await pending;
+      const rec = this.byContainer.get(containerId);
+      if (rec) await this.teardown(rec);
+    })().finally(() => {
+      this.detaching.delete(containerId);
+      if (this.attaching.get(containerId) === pending) this.attaching.delete(containerId);
+    });
     this.detaching.set(containerId, p);
     return p;
   }
 
+  /**
+   * An endpoint on the default bridge with no published port and no DNS
+   * entry owns nothing of netavark's but its veth pair while the keeper holds
+   * the bridge and its rules: deleting the veth is its whole teardown, and it
+   * needs neither netavark nor the host-wide lock another container's setup
+   * may be waiting for.
+   */
+  private vethOnly(rec: EndpointRecord): boolean {
+    if (rec.containerId === KEEPER_ID || !this.byContainer.has(KEEPER_ID) || rec.options.port_mappings.length > 0) return false;
+    const keeper = this.byContainer.get(KEEPER_ID)!;
+    return Object.entries(rec.options.network_info).every(([name, info]) => !info.dns_enabled && name in keeper.options.network_info);
+  }
+
   private async teardown(rec: EndpointRecord): Promise<void> {
     const containerId = rec.containerId;
-    if (Object.keys(rec.options.networks).length > 0) {
+    const t0 = performance.now();
+    if (this.vethOnly(rec)) {
+      await removeVeths(rec.netns, Object.values(rec.options.networks).map((n) => n.interface_name));
+    } else if (Object.keys(rec.options.networks).length > 0) {
       await netavark({ configDir: this.configDir, verb: 'teardown', netns: rec.netns, options: rec.options }).catch((err) =>
         log.debug('netavark teardown failed', { id: containerId, error: messageOf(err) }),
       );
@@ -263,6 +328,7 @@ export class Endpoints {
     await removeNetns(rec.netns);
     await rm(join(this.dir, `${containerId}.json`), { force: true });
     this.byContainer.delete(containerId);
+    log.debug('endpoint torn down', { id: containerId, ms: Math.round(performance.now() - t0) });
   }
 }
 
