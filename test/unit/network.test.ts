@@ -36,7 +36,18 @@ describe('published ports', () => {
       '7001/tcp': [{ HostIp: '', HostPort: '7001' }],
     });
     assert.deepEqual(Object.keys(exposed).sort(), ['5000/tcp', '5001/tcp', '7000/tcp', '7001/tcp', '80/tcp', '81/tcp', '90/udp']);
-    assert.throws(() => parsePublish(['1-3:1-2'], {}, {}), /invalid ranges/);
+    assert.throws(() => parsePublish(['1-3:1-2'], {}, {}), /^UsageError: invalid ranges specified for container and host Ports: 1-2 and 1-3$/);
+    assert.throws(() => parsePublish(['8002-8000:80'], {}, {}), /invalid hostPort: 8002-8000/);
+    assert.throws(() => parsePublish(['80:abc'], {}, {}), /invalid containerPort: abc/);
+    assert.throws(() => parsePublish(['80:80/xyz'], {}, {}), /invalid proto: xyz/);
+  });
+
+  test('a host range against one container port is sent whole, for the daemon to pick from', () => {
+    const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+    parsePublish(['8000-8010:80'], bindings, {});
+    assert.deepEqual(bindings, { '80/tcp': [{ HostIp: '', HostPort: '8000-8010' }] });
+    assert.deepEqual(portRequests(bindings, [], false), [{ hostIp: '', hostPort: 8000, hostPortEnd: 8010, containerPort: 80, protocol: 'tcp' }]);
+    assert.throws(() => portRequests({ '80/tcp': [{ HostPort: '9-8' }] }, [], false), /invalid port specification: "9-8"/);
   });
 
   test('requests include every exposed port with -P; collisions follow the address and protocol', () => {
