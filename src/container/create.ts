@@ -37,6 +37,9 @@ export async function newContainerRecord(deps: NewRecordDeps, body: ContainerCre
     defaultRuntime: deps.runtime.defaultRuntime,
     isNetwork: network ? (ref) => network.isBridgeNetwork(ref) : undefined,
   });
+  // As dockerd does: the joined container is named by its id, so a rename does not break the join.
+  const mode = effective.hostConfig.NetworkMode ?? '';
+  if (mode.startsWith('container:')) effective.hostConfig.NetworkMode = `container:${deps.repo.find(mode.slice('container:'.length)).id}`;
   const finalName = name ? validateName(name) : generateName((n) => deps.repo.nameTaken(n));
   deps.repo.checkNameFree(finalName);
   const mounts = await planMounts({
