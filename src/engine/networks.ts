@@ -25,6 +25,7 @@ function joinRequest(network: string, rec: ContainerRecord, cfg: EndpointConfig 
   return {
     network,
     ip: cfg?.IPAMConfig?.IPv4Address || undefined,
+    ip6: cfg?.IPAMConfig?.IPv6Address || undefined,
     mac: cfg?.MacAddress || rec.config.MacAddress || undefined,
     // Containers find each other by name, short id and aliases on user networks (aardvark-dns).
     aliases: network === 'bridge' ? [] : [rec.name, rec.id.slice(0, 12), ...(cfg?.Aliases ?? [])],
@@ -37,7 +38,7 @@ function attachedView(ep: EndpointRecord, rec: ContainerRecord): AttachedNetwork
   return {
     netnsPath: ep.netns,
     networks: ep.joined.map((j) => ({ ...j, aliases: j.name === 'bridge' ? [] : cfgAliases(j.name) })),
-    ports: portMap(ep.published, exposed),
+    ports: portMap(ep.published, exposed, ep.joined.some((j) => j.ip6 !== undefined)),
     dnsServers: ep.dnsServers,
     dnsSearch: ep.dnsSearch,
   };

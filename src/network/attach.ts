@@ -1,9 +1,10 @@
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { conflict, invalidArgument, messageOf, notFound } from '../util/errors.js';
+import { invalidArgument, messageOf, notFound } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js';
+import { allocate4, allocate6, macFromIp, type JoinedNetwork } from './ipam.js';
+import { parseIp6 } from './ipv6.js';
 import { createNetns, netavark, removeNetns, removeVeths, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
 import { assignHostPorts, type PortRequest, type PublishedPort } from './ports.js';
 import type { NetworkRecord, NetworkStore } from './store.js';
@@ -12,6 +13,7 @@ import type { NetworkRecord, NetworkStore } from './store.js';
 export interface JoinRequest {
   network: string;
   ip?: string;
+  ip6?: string;
   mac?: string;
   aliases?: string[];
 }
@@ -29,7 +31,7 @@ export interface EndpointRecord {
   netns: string;
   options: NetavarkOptions;
   published: PublishedPort[];
-  joined: Array<{ networkId: string; name: string; ip: string; prefixLen: number; gateway: string; mac: string; aliases: string[] }>;
+  joined: JoinedNetwork[];
   dnsServers: string[];
   dnsSearch: string[];
 }
@@ -166,37 +168,48 @@ export class Endpoints {
   private async reserve(o: AttachOptions): Promise<EndpointRecord> {
     const old = this.byContainer.get(o.containerId);
     if (old) await (this.detaching.get(o.containerId) ?? this.teardown(old));
+    const options: NetavarkOptions = { container_id: o.containerId, container_name: o.containerName, networks: {}, network_info: {}, port_mappings: [] };
+    const joined: JoinedNetwork[] = [];
+    o.joins.forEach((j, i) => this.join(options, joined, j, `eth${i}`));
+    checkIpv6Bindings(o.ports, joined.some((j) => j.ip6 !== undefined));
     const taken = this.all().flatMap((e) => e.published);
     const published = await assignHostPorts(o.ports, taken);
-    const options: NetavarkOptions = { container_id: o.containerId, container_name: o.containerName, networks: {}, network_info: {}, port_mappings: [] };
-    const joined: EndpointRecord['joined'] = [];
-    o.joins.forEach((j, i) => this.join(options, joined, j, `eth${i}`));
     options.port_mappings = joined.length ? published.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : [];
     // aardvark-dns answers on the gateway of each network with DNS: known before netavark runs.
-    const dnsServers = joined.filter((j) => this.store.tryFind(j.networkId)?.dns).map((j) => j.gateway);
+    const dnsServers = joined.filter((j) => this.store.tryFind(j.networkId)?.dns).flatMap((j) => (j.gateway6 ? [j.gateway, j.gateway6] : [j.gateway]));
     const rec: EndpointRecord = { containerId: o.containerId, netns: join(this.netnsDir, o.containerId), options, published, joined, dnsServers, dnsSearch: [] };
     this.byContainer.set(o.containerId, rec);
     await this.persist(rec);
     return rec;
   }
 
-  /** Adds one network to netavark's options and the joined list, with an address allocated. */
-  private join(options: NetavarkOptions, joined: EndpointRecord['joined'], j: JoinRequest, ifname: string): void {
+  /** Adds one network to netavark's options and the joined list, with its addresses allocated. */
+  private join(options: NetavarkOptions, joined: JoinedNetwork[], j: JoinRequest, ifname: string): void {
     const net = this.store.tryFind(j.network);
     if (!net || net.driver !== 'bridge') throw notFound(`network ${j.network} not found`);
-    const ip = this.allocate(net, j.ip, joined);
-    const prefixLen = Number(net.subnet!.split('/')[1]);
+    const used = this.inUse(net, joined);
+    const ip = allocate4(net, j.ip, used.v4);
     const aliases = [...new Set([...(j.aliases ?? [])])];
     const name = netavarkName(net);
     // Docker's MAC from the address: a reused address keeps its MAC, so the host's neighbour cache never points at a gone container.
     const mac = j.mac || macFromIp(ip);
-    options.networks[name] = { interface_name: ifname, static_ips: [ip], aliases: net.dns ? aliases : [], static_mac: mac };
+    const entry: JoinedNetwork = { networkId: net.id, name: net.name, ip, prefixLen: Number(net.subnet!.split('/')[1]), gateway: net.gateway!, mac, aliases };
+    // netavark pairs static_ips with subnets by position.
+    const subnets = [{ subnet: net.subnet!, gateway: net.gateway! }];
+    if (net.ipv6) {
+      Object.assign(entry, { ip6: allocate6(net, j.ip6, used.v6), prefixLen6: Number(net.subnet6!.split('/')[1]), gateway6: net.gateway6! });
+      subnets.push({ subnet: net.subnet6!, gateway: net.gateway6! });
+    } else if (j.ip6) {
+      throw invalidArgument(`invalid endpoint settings:\nuser specified IP address is supported only when connecting to networks with user configured subnets`);
+    }
+    const staticIps = entry.ip6 ? [ip, entry.ip6] : [ip];
+    options.networks[name] = { interface_name: ifname, static_ips: staticIps, aliases: net.dns ? aliases : [], static_mac: mac };
     options.network_info[name] = {
-      name, id: net.id, driver: 'bridge', network_interface: net.iface!, subnets: [{ subnet: net.subnet!, gateway: net.gateway! }],
-      ipv6_enabled: false, internal: net.internal, dns_enabled: net.dns, ipam_options: { driver: 'host-local' },
+      name, id: net.id, driver: 'bridge', network_interface: net.iface!, subnets,
+      ipv6_enabled: net.ipv6 === true, internal: net.internal, dns_enabled: net.dns, ipam_options: { driver: 'host-local' },
       options: { isolate: net.name === 'bridge' ? 'false' : 'true' },
     };
-    joined.push({ networkId: net.id, name: net.name, ip, prefixLen, gateway: net.gateway!, mac, aliases });
+    joined.push(entry);
   }
 
   /** Joins a live endpoint to one more network (network connect on a running container). */
@@ -204,7 +217,7 @@ export class Endpoints {
     const rec = this.byContainer.get(containerId);
     if (!rec) throw notFound(`container ${containerId} has no network namespace`);
     const part: NetavarkOptions = { container_id: containerId, container_name: rec.options.container_name, networks: {}, network_info: {}, port_mappings: [] };
-    const joined: EndpointRecord['joined'] = [];
+    const joined: JoinedNetwork[] = [];
     await this.serial(async () => {
       let n = 0;
       const used = new Set(Object.values(rec.options.networks).map((x) => x.interface_name));
@@ -256,25 +269,10 @@ export class Endpoints {
     await this.persist(rec);
   }
 
-  /** The requested address if free, else the lowest free one in the range (the gateway excluded). */
-  private allocate(net: NetworkRecord, wanted: string | undefined, pending: EndpointRecord['joined']): string {
-    const subnet = parseCidr(net.subnet!)!.subnet;
-    const gateway = parseIp(net.gateway!)!;
-    const used = new Set<number>([gateway]);
-    for (const e of this.all()) for (const j of e.joined) if (j.networkId === net.id) used.add(parseIp(j.ip)!);
-    for (const j of pending) if (j.networkId === net.id) used.add(parseIp(j.ip)!);
-    if (wanted) {
-      const ip = parseIp(wanted);
-      if (ip === undefined) throw invalidArgument(`invalid IPv4 address: ${wanted}`);
-      if (!isHostAddress(subnet, ip)) throw invalidArgument(`no configured subnet or ip-range contain the IP address ${wanted}`);
-      if (used.has(ip)) throw conflict(`Address already in use`);
-      return wanted;
-    }
-    const range = net.ipRange ? parseCidr(net.ipRange)!.subnet : subnet;
-    for (let n = range.base; n < range.base + size(range); n++) {
-      if (!used.has(n) && isHostAddress(subnet, n) && contains(range, n)) return formatIp(n);
-    }
-    throw conflict(`no available IPv4 addresses on this network's address pools: ${net.name} (${net.id})`);
+  /** Addresses of `net` held by endpoints on file and by `pending` (the reservation being made). */
+  private inUse(net: NetworkRecord, pending: JoinedNetwork[]): { v4: string[]; v6: string[] } {
+    const all = [...this.all().flatMap((e) => e.joined), ...pending].filter((j) => j.networkId === net.id);
+    return { v4: all.map((j) => j.ip), v6: all.flatMap((j) => (j.ip6 ? [j.ip6] : [])) };
   }
 
   private async persist(rec: EndpointRecord): Promise<void> {
@@ -340,7 +338,14 @@ export function netavarkName(net: NetworkRecord): string {
   return `berth-${net.iface}`;
 }
 
-/** 02:42 followed by the IPv4 address's four bytes, as dockerd makes them. */
-export function macFromIp(ip: string): string {
-  return ['02', '42', ...ip.split('.').map((x) => Number(x).toString(16).padStart(2, '0'))].join(':');
+/**
+ * netavark publishes on an IPv6 host address by DNAT in ip6tables, which
+ * needs an IPv6 address in the container; the kernel has no route_localnet
+ * for IPv6, so traffic to ::1 can never be forwarded to a container.
+ */
+function checkIpv6Bindings(ports: PortRequest[], hasIpv6: boolean): void {
+  for (const p of ports.filter((x) => x.hostIp.includes(':'))) {
+    if (parseIp6(p.hostIp) === 1n) throw invalidArgument(`publishing on ${p.hostIp} is not supported: IPv6 loopback traffic cannot be forwarded to a container (publish on another address, or on all addresses)`);
+    if (!hasIpv6) throw invalidArgument(`publishing on IPv6 address ${p.hostIp} needs a network with IPv6 enabled`);
+  }
 }

@@ -135,13 +135,18 @@ function hostIpOf(text: string | undefined): string {
   return ip === '0.0.0.0' || ip === '::' ? '' : ip;
 }
 
-/** NetworkSettings.Ports: every exposed or published port, null when not published. */
-export function portMap(published: PublishedPort[], exposed: string[]): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
+/**
+ * NetworkSettings.Ports: every exposed or published port, null when not
+ * published. A binding on every address is listed as 0.0.0.0 and, when the
+ * container has IPv6 (netavark then forwards both families), as :: too.
+ */
+export function portMap(published: PublishedPort[], exposed: string[], ipv6 = false): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
   const map: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
   for (const key of exposed) map[key.includes('/') ? key : `${key}/tcp`] = null;
   for (const p of published) {
-    const key = `${p.containerPort}/${p.protocol}`;
-    (map[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
+    const list = (map[`${p.containerPort}/${p.protocol}`] ??= []);
+    list.push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
+    if (!p.hostIp && ipv6) list.push({ HostIp: '::', HostPort: String(p.hostPort) });
   }
   return map;
 }
