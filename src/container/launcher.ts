@@ -154,6 +154,7 @@ export class Launcher {
     const tMount = performance.now();
     const hostname = rec.config.Hostname || (networkMode === 'host' ? await hostHostname() : rec.id.slice(0, 12));
     const staged = await staging;
+    const tStaged = performance.now();
     const net = staged?.network;
     rec.network = net;
     const etcInput = (n: AttachedNetwork | undefined) => ({
@@ -177,7 +178,12 @@ export class Launcher {
       id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), runtime: rec.runtime,
       stdin: rec.config.OpenStdin === true, stdinOnce: rec.config.StdinOnce === true,
     });
-    const [created, ready] = await Promise.allSettled([creating, staged?.ready]);
+    let tCreated = 0;
+    let tReady = 0;
+    const [created, ready] = await Promise.allSettled([
+      creating.finally(() => (tCreated = performance.now())),
+      staged?.ready.finally(() => (tReady = performance.now())),
+    ]);
     if (ready.status === 'rejected') {
       if (created.status === 'fulfilled') await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
       throw ready.reason;
@@ -188,7 +194,10 @@ export class Launcher {
       // netavark may name DNS servers other than the gateways foreseen: the file is rewritten before the start.
       if (ready.value.dnsServers.join() !== net?.dnsServers.join()) await writeEtcFiles(dir, etcInput(ready.value));
     }
-    log.debug('container created in the runtime', { id: rec.id, mountMs: ms(tMount - t0), specMs: ms(tSpec - tMount), runtimeMs: ms(performance.now() - tSpec) });
+    log.debug('container created in the runtime', {
+      id: rec.id, mountMs: ms(tMount - t0), networkMs: staged ? ms(tStaged - t0) : undefined, specMs: ms(tSpec - tMount),
+      runtimeMs: ms(tCreated - tSpec), networkReadyMs: staged ? ms(tReady - t0) : undefined, totalMs: ms(performance.now() - t0),
+    });
     return created.value;
   }
 

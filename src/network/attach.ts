@@ -6,6 +6,7 @@ import { log } from '../util/log.js';
 import { allocate4, allocate6, macFromIp, type JoinedNetwork } from './ipam.js';
 import { parseIp6 } from './ipv6.js';
 import { createNetns, netavark, removeNetns, removeVeths, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
+import { interfaceExists, plumbVeth } from './veth.js';
 import { assignHostPorts, type PortRequest, type PublishedPort } from './ports.js';
 import type { NetworkRecord, NetworkStore } from './store.js';
 
@@ -98,6 +99,7 @@ export class Endpoints {
   private keeping: Promise<unknown> | undefined;
 
   private keepBridgeUp(): Promise<unknown> {
+    if (this.keeping) return this.keeping;
     const net = this.store.tryFind('bridge');
     if (!net || this.byContainer.has(KEEPER_ID)) return Promise.resolve();
     this.keeping ??= this.stage({ containerId: KEEPER_ID, containerName: KEEPER_ID, joins: [{ network: net.name }], ports: [] })
@@ -129,9 +131,20 @@ export class Endpoints {
 
   private async stage(o: AttachOptions): Promise<{ rec: EndpointRecord; setup: Promise<EndpointRecord> }> {
     const t0 = performance.now();
-    const rec = await this.serial(() => this.reserve(o));
+    // The namespace is made while the reservation is decided and written, unless an
+    // old endpoint of this container still holds the path (its teardown comes first).
+    const netns = join(this.netnsDir, o.containerId);
+    const early = this.byContainer.has(o.containerId) ? undefined : createNetns(netns).then(() => undefined, (err: unknown) => err);
+    let rec: EndpointRecord;
     try {
-      await createNetns(rec.netns);
+      rec = await this.serial(() => this.reserve(o));
+    } catch (err) {
+      if (early) await early.then(() => removeNetns(netns));
+      throw err;
+    }
+    try {
+      const failed = early ? await early : await createNetns(rec.netns);
+      if (failed) throw failed;
     } catch (err) {
       await this.teardown(rec).catch(() => undefined);
       throw err;
@@ -147,6 +160,7 @@ export class Endpoints {
 
   private async setup(rec: EndpointRecord): Promise<EndpointRecord> {
     try {
+      if (this.vethOnly(rec) && (await this.plumbed(rec))) return rec;
       const out = await netavark({ configDir: this.configDir, verb: 'setup', netns: rec.netns, options: rec.options });
       const status = JSON.parse(out) as NetavarkStatus;
       for (const j of rec.joined) {
@@ -303,14 +317,24 @@ export class Endpoints {
   /**
    * An endpoint on the default bridge with no published port and no DNS
    * entry owns nothing of netavark's but its veth pair while the keeper holds
-   * the bridge and its rules: deleting the veth is its whole teardown, and it
-   * needs neither netavark nor the host-wide lock another container's setup
-   * may be waiting for.
+   * the bridge and its rules: making and deleting the veth is its whole setup
+   * and teardown, and needs neither netavark's per-container firewall checks
+   * nor the host-wide lock another container's setup may be waiting for.
    */
   private vethOnly(rec: EndpointRecord): boolean {
     if (rec.containerId === KEEPER_ID || !this.byContainer.has(KEEPER_ID) || rec.options.port_mappings.length > 0) return false;
     const keeper = this.byContainer.get(KEEPER_ID)!;
     return Object.entries(rec.options.network_info).every(([name, info]) => !info.dns_enabled && name in keeper.options.network_info);
+  }
+
+  /** Sets a veth-only endpoint up without netavark (see vethOnly); false when the bridge is not there to join. */
+  private async plumbed(rec: EndpointRecord): Promise<boolean> {
+    const [name, member] = Object.entries(rec.options.networks)[0];
+    const bridge = rec.options.network_info[name].network_interface;
+    if (Object.keys(rec.options.networks).length !== 1 || !(await interfaceExists(bridge))) return false;
+    const j = rec.joined[0];
+    await plumbVeth({ netns: rec.netns, bridge, ifname: member.interface_name, mac: j.mac, ip: j.ip, prefixLen: j.prefixLen, gateway: j.gateway });
+    return true;
   }
 
   private async teardown(rec: EndpointRecord): Promise<void> {

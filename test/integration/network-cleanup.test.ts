@@ -69,6 +69,8 @@ test('after every container and user network is gone, no veth, netns, rule, brid
   await ok(['network', 'connect', 'dual', 'cb']);
   await ok(['network', 'disconnect', 'inner', 'cb']);
   await ok(['run', '--rm', '--network', 'dual', 'busybox', 'ping', '-c1', '-W2', 'aa']);
+  await ok(['run', '-d', '--name', 'cf', 'busybox', 'sleep', '100']);
+  await ok(['run', '--rm', 'busybox', 'true']);
   // A container that exits while berthd is down: the next start repairs its endpoint.
   await ok(['run', '-d', '--name', 'ce', '--network', 'dual', '-p', `${p4}:80`, 'busybox', 'sleep', '1']);
   const nets = JSON.parse(readFileSync(join(d.dataRoot, 'network', 'networks.json'), 'utf8')) as Array<{ name: string; iface?: string; subnet?: string; subnet6?: string }>;
@@ -82,7 +84,7 @@ test('after every container and user network is gone, no veth, netns, rule, brid
   await d.crash();
   await new Promise((r) => setTimeout(r, 2000));
   await d.launch();
-  await ok(['rm', '-f', 'ca', 'cb', 'cc', 'ce']);
+  await ok(['rm', '-f', 'ca', 'cb', 'cc', 'ce', 'cf']);
   await ok(['network', 'rm', 'dual', 'inner']);
   let left = leftovers(watch);
   // Teardowns of removed containers finish in the background.
