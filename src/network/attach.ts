@@ -72,6 +72,9 @@ export class Endpoints {
         await rm(join(dir, name), { force: true });
       }
     }
+    // A namespace made while its reservation was being written, when the daemon died between the two.
+    const held = new Set(eps.all().map((e) => e.netns));
+    for (const name of await readdir(netnsDir)) if (!held.has(join(netnsDir, name))) await removeNetns(join(netnsDir, name));
     return eps;
   }
 
@@ -109,11 +112,6 @@ export class Endpoints {
     return this.keeping;
   }
 
-  /** Joins a new namespace to `joins` with `ports` published; the namespace path is in the result. */
-  async attach(o: AttachOptions): Promise<EndpointRecord> {
-    return (await this.begin(o)).setup;
-  }
-
   /**
    * Reserves the address and ports and makes the namespace; resolves then,
    * with `setup` (netavark's) still running, so a caller can have the runtime
@@ -125,8 +123,7 @@ export class Endpoints {
     if (o.joins.some((j) => this.store.tryFind(j.network)?.name === 'bridge')) await this.keepBridgeUp();
     const staged = this.stage(o);
     this.attaching.set(o.containerId, staged.then((s) => s.setup).catch(() => undefined));
-    const s = await staged;
-    return s;
+    return staged;
   }
 
   private async stage(o: AttachOptions): Promise<{ rec: EndpointRecord; setup: Promise<EndpointRecord> }> {
