@@ -161,6 +161,7 @@ export class Launcher {
       hostname, domainname: rec.config.Domainname, networkMode,
       extraHosts: [...resolveExtraHosts((hc.ExtraHosts as string[] | null) ?? [], n), ...(this.o.network?.linkHosts((hc.Links as string[] | null) ?? []) ?? [])],
       ipAddress: n?.networks[0]?.ip,
+      ipAddress6: n?.networks[0]?.ip6,
       dns: { servers: hc.Dns?.length ? hc.Dns : n?.dnsServers ?? [], search: hc.DnsSearch?.length ? hc.DnsSearch : n?.dnsSearch ?? [], options: hc.DnsOptions ?? [] },
     });
     const [user, etc, mounts] = await Promise.all([

@@ -50,8 +50,9 @@ describe('IPv6 networks', () => {
     const addr = await fmt('{{.NetworkSettings.Networks.dual.GlobalIPv6Address}}/{{.NetworkSettings.Networks.dual.GlobalIPv6PrefixLen}} {{.NetworkSettings.Networks.dual.IPv6Gateway}}', 'six');
     assert.match(addr, new RegExp(`^${v6}[0-9a-f]+/64 ${v6}fe$`));
     const ip6 = addr.split('/')[0];
-    const inside = await d.berth(['exec', 'six', 'sh', '-c', 'ip -6 addr show eth0; ip -6 route']);
+    const inside = await d.berth(['exec', 'six', 'sh', '-c', 'ip -6 addr show eth0; ip -6 route; cat /etc/hosts']);
     assert.match(inside.stdout, new RegExp(`inet6 ${ip6}/64 scope global`));
+    assert.match(inside.stdout, new RegExp(`\n${ip6}\t${(await fmt('{{.Config.Hostname}}', 'six'))}\n`));
     assert.match(inside.stdout, new RegExp(`default via ${v6}fe dev eth0`));
     const listed = await d.berth(['network', 'inspect', 'dual', '--format', '{{range .Containers}}{{.IPv6Address}}{{end}}']);
     assert.equal(listed.stdout.trim(), `${ip6}/64`);
