@@ -70,6 +70,7 @@ test('after every container and user network is gone, no veth, netns, rule, brid
   await ok(['network', 'disconnect', 'inner', 'cb']);
   await ok(['run', '--rm', '--network', 'dual', 'busybox', 'ping', '-c1', '-W2', 'aa']);
   await ok(['run', '-d', '--name', 'cf', 'busybox', 'sleep', '100']);
+  await ok(['network', 'connect', 'inner', 'cf']);
   await ok(['run', '--rm', 'busybox', 'true']);
   // A container that exits while berthd is down: the next start repairs its endpoint.
   await ok(['run', '-d', '--name', 'ce', '--network', 'dual', '-p', `${p4}:80`, 'busybox', 'sleep', '1']);
