@@ -98,7 +98,7 @@ describe('the default bridge network', () => {
     await d.berth(['rm', '-f', 'base']);
   });
 
-  test('container:NAME is kept as container:ID: the join outlives a rename; a stopped target refuses the join', async () => {
+  test('container:NAME is kept as container:ID: the join outlives a rename; a stopped or missing target refuses the join', async () => {
     await d.berth(['run', '-d', '--name', 'target', 'busybox', 'sleep', '100']);
     const id = await fmt('{{.Id}}', 'target');
     const ip = await fmt('{{.NetworkSettings.IPAddress}}', 'target');
@@ -109,8 +109,11 @@ describe('the default bridge network', () => {
     const started = await d.berth(['start', '-a', 'joiner']);
     assert.equal(started.code, 0, started.stderr);
     assert.match(started.stdout, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/24`));
-    const missing = await d.berth(['create', '--network', 'container:nosuch', 'busybox', 'true']);
-    assert.match(missing.stderr, /No such container: nosuch/);
+    // As dockerd: a target that does not exist yet is kept by name and refused at start.
+    const missing = await d.berth(['create', '--name', 'early', '--network', 'container:nosuch', 'busybox', 'true']);
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.equal(await fmt('{{.HostConfig.NetworkMode}}', 'early'), 'container:nosuch');
+    assert.match((await d.berth(['start', 'early'])).stderr, /No such container: nosuch/);
     // As with docker: the joined container keeps running when its target stops, with loopback only.
     await d.berth(['run', '-d', '--name', 'rider', '--network', 'container:renamed', 'busybox', 'sleep', '100']);
     await d.berth(['stop', '-t', '0', 'renamed']);
@@ -120,7 +123,7 @@ describe('the default bridge network', () => {
     const again = await d.berth(['start', 'joiner']);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, new RegExp(`cannot join network of a non running container: ${id}`));
-    await d.berth(['rm', '-f', 'joiner', 'rider', 'renamed']);
+    await d.berth(['rm', '-f', 'joiner', 'rider', 'renamed', 'early']);
   });
 
   test('--network none has loopback only; host networks are untouched', async () => {
