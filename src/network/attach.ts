@@ -39,7 +39,8 @@ export interface EndpointRecord {
 
 /**
  * Endpoints: IPAM, host-port bookkeeping, the network namespace and the
- * netavark calls for each container. Addresses and ports are reserved in the
+ * netavark calls for each container (or the veth alone, see vethOnly).
+ * Addresses and ports are reserved in the
  * endpoint file before netavark runs and freed only after its teardown ends,
  * so no address is handed out twice, also across a daemon restart.
  */

@@ -106,9 +106,10 @@ describe('the default bridge network', () => {
     assert.equal(c.code, 0, c.stderr);
     assert.equal(await fmt('{{.HostConfig.NetworkMode}}', 'joiner'), `container:${id}`);
     assert.equal((await d.berth(['rename', 'target', 'renamed'])).code, 0);
-    const started = await d.berth(['start', '-a', 'joiner']);
+    const started = await d.berth(['start', 'joiner']);
     assert.equal(started.code, 0, started.stderr);
-    assert.match(started.stdout, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/24`));
+    assert.equal((await d.berth(['wait', 'joiner'])).stdout, '0\n');
+    assert.match((await d.berth(['logs', 'joiner'])).stdout, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/24`));
     // As dockerd: a target that does not exist yet is kept by name and refused at start.
     const missing = await d.berth(['create', '--name', 'early', '--network', 'container:nosuch', 'busybox', 'true']);
     assert.equal(missing.code, 0, missing.stderr);
