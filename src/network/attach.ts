@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { invalidArgument, messageOf, notFound } from '../util/errors.js';
@@ -72,6 +72,12 @@ export class Endpoints {
       } catch {
         await rm(join(dir, name), { force: true });
       }
+    }
+    // The keeper's namespace is gone after a reboot (the exec root is a tmpfs): it is made anew on demand.
+    const keeper = eps.byContainer.get(KEEPER_ID);
+    if (keeper && !(await access(keeper.netns).then(() => true, () => false))) {
+      eps.byContainer.delete(KEEPER_ID);
+      await rm(join(dir, `${KEEPER_ID}.json`), { force: true });
     }
     // A namespace made while its reservation was being written, when the daemon died between the two.
     const held = new Set(eps.all().map((e) => e.netns));

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon, testNetwork } from '../helpers/daemon.js';
 import { freePort } from '../helpers/net.js';
@@ -94,4 +94,25 @@ test('after every container and user network is gone, no veth, netns, rule, brid
     left = leftovers(watch);
   }
   assert.deepEqual(left, []);
+});
+
+test('after a reboot (exec root emptied, bridge gone) the default bridge comes back for the next container', async () => {
+  const first = await d.berth(['run', '--rm', 'busybox', 'true']);
+  assert.equal(first.code, 0, first.stderr);
+  await d.crash();
+  const netns = join(d.execRoot, 'netns');
+  for (const f of readdirSync(netns)) {
+    spawnSync('umount', ['-l', join(netns, f)]);
+    rmSync(join(netns, f), { force: true });
+  }
+  spawnSync('ip', ['link', 'del', bridgeOf()]);
+  await d.launch();
+  const r = await d.berth(['run', '--rm', 'busybox', 'ping', '-c1', '-W2', d.extraArgs[d.extraArgs.indexOf('--bip') + 1].split('/')[0]]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  // Once the --rm container's teardown (in the background) is over, the bridge is still up with berth's one endpoint.
+  const gone = (await d.api('GET', '/containers/json?all=1')).json.length === 0;
+  for (let i = 0; i < 100 && readdirSync(netns).some((f) => f !== 'berth-bridge-keeper'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(gone);
+  assert.deepEqual(readdirSync(netns), ['berth-bridge-keeper']);
+  assert.equal(readdirSync(`/sys/class/net/${bridgeOf()}/brif`).length, 1);
 });
