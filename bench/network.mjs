@@ -1,18 +1,51 @@
 #!/usr/bin/env node
 // Network cost benchmark: create + start + wait-removed of `true` with AutoRemove,
-// through the API, on --network none against the default bridge (netavark setup and
-// teardown) and the bridge with one published port. Reports medians and the ratio
-// to none. Usage: node bench/network.mjs [RUNS]   (after npm run build; needs root)
+// through the API, on --network none, the default bridge (netavark setup and
+// teardown) and the bridge with one published port, interleaved round by round
+// with the floor (`crun run` of the same busybox rootfs running `true`). Reports
+// medians, the ratio to the floor and to none. Also times the berth CLI's
+// `run --rm busybox true` on the default bridge, the issue's own case.
+// Usage: node bench/network.mjs [RUNS]   (after npm run build; needs root)
 // Uses the test daemon helper: its own roots, bridge and subnet, all removed at the end.
-import { TestDaemon } from '../build/test/helpers/daemon.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BERTH, TestDaemon, busyboxTar } from '../build/test/helpers/daemon.js';
 import { freePort } from '../build/test/helpers/net.js';
 
 const runs = Number(process.argv[2] ?? 20);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** A `crun spec` bundle over the busybox rootfs running `true`, rlimits dropped (the host's hard limits are low). */
+function floorBundle(tmp) {
+  const bundle = join(tmp, 'floor');
+  mkdirSync(join(bundle, 'rootfs'), { recursive: true });
+  spawnSync('tar', ['-xf', busyboxTar(), '-C', join(bundle, 'rootfs')]);
+  spawnSync('crun', ['spec'], { cwd: bundle });
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  Object.assign(spec.process, { terminal: false, args: ['true'], rlimits: [] });
+  spec.root.path = join(bundle, 'rootfs');
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  return bundle;
+}
+
+function timeProcess(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b) => (err += b));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`${cmd} ${args.join(' ')}: ${err}`))));
+  });
+}
+
+const tmp = mkdtempSync('/var/tmp/berth-bench-net-');
 const d = await TestDaemon.start();
 try {
-  const one = async (hostConfig) => {
+  const bundle = floorBundle(tmp);
+  let seq = 0;
+  const floor = () => timeProcess('crun', ['--root', join(tmp, 'crun'), 'run', '--bundle', bundle, `bench-${process.pid}-${seq++}`]);
+  const api = async (hostConfig) => {
     const t = performance.now();
     const r = await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], ExposedPorts: { '80/tcp': {} }, HostConfig: { AutoRemove: true, ...hostConfig } });
     if (r.status !== 201) throw new Error(`create failed: ${r.body}`);
@@ -23,20 +56,24 @@ try {
     return performance.now() - t;
   };
   const cases = {
-    none: () => ({ NetworkMode: 'none' }),
-    bridge: () => ({ NetworkMode: 'bridge' }),
-    'bridge -p': async () => ({ NetworkMode: 'bridge', PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(await freePort()) }] } }),
+    'crun run (floor)': floor,
+    'api none': () => api({ NetworkMode: 'none' }),
+    'api bridge': () => api({ NetworkMode: 'bridge' }),
+    'api bridge -p': async () => api({ NetworkMode: 'bridge', PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(await freePort()) }] } }),
+    'berth run --rm (none)': () => timeProcess(process.execPath, [BERTH, '-H', d.host, 'run', '--rm', '--network', 'none', 'busybox', 'true']),
+    'berth run --rm (bridge)': () => timeProcess(process.execPath, [BERTH, '-H', d.host, 'run', '--rm', 'busybox', 'true']),
   };
-  const results = {};
-  for (const [name, make] of Object.entries(cases)) {
-    await one(await make()); // warm-up
-    const times = [];
-    for (let i = 0; i < runs; i++) times.push(await one(await make()));
-    results[name] = median(times);
-  }
-  for (const [name, ms] of Object.entries(results)) {
-    console.log(`${name.padEnd(10)} median ${ms.toFixed(1)} ms   ratio to none ${(ms / results.none).toFixed(2)}`);
+  const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (const run of Object.values(cases)) await run(); // warm-up
+  for (let i = 0; i < runs; i++) for (const [name, run] of Object.entries(cases)) times[name].push(await run());
+  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  const base = m['crun run (floor)'];
+  console.log(`${runs} interleaved rounds, medians`);
+  for (const [name, ms] of Object.entries(m)) {
+    const none = name.startsWith('api ') ? `   x api none ${(ms / m['api none']).toFixed(2)}` : '';
+    console.log(`${name.padEnd(24)} ${ms.toFixed(1).padStart(7)} ms   x floor ${(ms / base).toFixed(1).padStart(5)}${none}`);
   }
 } finally {
   await d.stop();
+  rmSync(tmp, { recursive: true, force: true });
 }

@@ -2,12 +2,12 @@ import { UsageError } from './flags.js';
 
 type Bindings = Record<string, Array<{ HostIp: string; HostPort: string }>>;
 
-function range(text: string, spec: string): [number, number] {
+/** PORT or LO-HI; `what` names the side in docker's words ("hostPort", "containerPort"). */
+function range(text: string, what: string): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(text);
-  if (!m) throw new UsageError(`invalid argument "${spec}" for "-p, --publish" flag: invalid port specification: "${text}"`);
-  const lo = Number(m[1]);
-  const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (lo < 1 || hi > 65535 || hi < lo) throw new UsageError(`invalid argument "${spec}" for "-p, --publish" flag: invalid port specification: "${text}"`);
+  const lo = Number(m?.[1]);
+  const hi = m?.[2] === undefined ? lo : Number(m[2]);
+  if (!m || lo < 1 || hi > 65535 || hi < lo) throw new UsageError(`invalid ${what}: ${text}`);
   return [lo, hi];
 }
 
@@ -24,7 +24,7 @@ export function parsePublish(specs: string[], bindings: Bindings, exposed: Recor
     if (slash >= 0) {
       proto = rest.slice(slash + 1).toLowerCase();
       rest = rest.slice(0, slash);
-      if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new UsageError(`invalid argument "${spec}" for "-p, --publish" flag: invalid proto: ${proto}`);
+      if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new UsageError(`invalid proto: ${proto}`);
     }
     let hostIp = '';
     const bracket = /^\[([^\]]+)\]:(.*)$/.exec(rest);
@@ -33,22 +33,23 @@ export function parsePublish(specs: string[], bindings: Bindings, exposed: Recor
       rest = bracket[2];
     }
     const parts = rest.split(':');
-    if (parts.length > 3) throw new UsageError(`invalid argument "${spec}" for "-p, --publish" flag: invalid port specification`);
+    if (parts.length > 3) throw new UsageError(`invalid port specification: "${spec}"`);
     if (parts.length === 3) hostIp = parts.shift()!;
     const containerText = parts.pop()!;
     const hostText = parts.pop() ?? '';
-    const [cLo, cHi] = range(containerText, spec);
-    const host = hostText === '' ? undefined : range(hostText, spec);
+    const [cLo, cHi] = range(containerText, 'containerPort');
+    const host = hostText === '' ? undefined : range(hostText, 'hostPort');
     const count = cHi - cLo + 1;
     if (host && host[1] - host[0] + 1 !== count && count !== 1) {
-      throw new UsageError(`invalid argument "${spec}" for "-p, --publish" flag: invalid ranges specified for container and host Ports: ${containerText} and ${hostText}`);
+      throw new UsageError(`invalid ranges specified for container and host Ports: ${containerText} and ${hostText}`);
     }
     for (let i = 0; i < count; i++) {
       const key = `${cLo + i}/${proto}`;
       let hostPort = '';
+      // One container port against a host range: the daemon takes any free port of the range.
       if (host) hostPort = count === 1 && host[0] !== host[1] ? `${host[0]}-${host[1]}` : String(host[0] + i);
       exposed[key] = {};
-      (bindings[key] ??= []).push({ HostIp: hostIp, HostPort: hostPort.includes('-') ? hostPort.split('-')[0] : hostPort });
+      (bindings[key] ??= []).push({ HostIp: hostIp, HostPort: hostPort });
     }
   }
 }
@@ -57,7 +58,7 @@ export function parsePublish(specs: string[], bindings: Bindings, exposed: Recor
 export function parseExpose(specs: string[], exposed: Record<string, object>): void {
   for (const spec of specs) {
     const [ports, proto = 'tcp'] = spec.split('/');
-    const [lo, hi] = range(ports, spec);
+    const [lo, hi] = range(ports, 'port');
     for (let p = lo; p <= hi; p++) exposed[`${p}/${proto}`] = {};
   }
 }

@@ -39,6 +39,11 @@ export async function newContainerRecord(deps: NewRecordDeps, body: ContainerCre
     isNetwork: network ? (ref) => network.isBridgeNetwork(ref) : undefined,
   });
   parseSecurityOpts(effective.hostConfig.SecurityOpt);
+  // As dockerd does: a joined container that exists is named by its id, so a rename does not
+  // break the join; one that does not is kept by name and refused at start.
+  const mode = effective.hostConfig.NetworkMode ?? '';
+  const target = mode.startsWith('container:') && deps.repo.tryFind(mode.slice('container:'.length));
+  if (target) effective.hostConfig.NetworkMode = `container:${target.id}`;
   const finalName = name ? validateName(name) : generateName((n) => deps.repo.nameTaken(n));
   deps.repo.checkNameFree(finalName);
   const mounts = await planMounts({

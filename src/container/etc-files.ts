@@ -30,7 +30,7 @@ const LOCALHOST_LINES = [
 
 export async function writeEtcFiles(
   dir: string,
-  o: { hostname: string; domainname?: string; networkMode: string; extraHosts?: string[]; ipAddress?: string; dns?: DnsSettings },
+  o: { hostname: string; domainname?: string; networkMode: string; extraHosts?: string[]; ipAddress?: string; ipAddress6?: string; dns?: DnsSettings },
 ): Promise<EtcFiles> {
   const files: EtcFiles = {
     hostnamePath: `${dir}/hostname`,
@@ -46,10 +46,8 @@ export async function writeEtcFiles(
       const i = extra.indexOf(':');
       if (i > 0) lines.push(`${extra.slice(i + 1)}\t${extra.slice(0, i)}`);
     }
-    if (o.ipAddress) {
-      const fqdn = o.domainname ? `${o.hostname}.${o.domainname} ` : '';
-      lines.push(`${o.ipAddress}\t${fqdn}${o.hostname}`);
-    }
+    const fqdn = o.domainname ? `${o.hostname}.${o.domainname} ` : '';
+    for (const ip of [o.ipAddress, o.ipAddress6]) if (ip) lines.push(`${ip}\t${fqdn}${o.hostname}`);
     hosts = lines.join('\n') + '\n';
   }
   await Promise.all([

@@ -11,4 +11,4 @@ export type { ContainerVolumes, MountRecord } from './mounts.js';
 export { ContainerIo } from './attach.js';
 export type { ContainerIoOptions } from './attach.js';
 export { containerStats, type StatsOptions } from './stats.js';
-export type { AttachedNetwork, NetworkAttach } from './network-attach.js';
+export type { AttachedNetwork, NetworkAttach, StagedNetwork } from './network-attach.js';

@@ -145,26 +145,37 @@ export class Launcher {
     }
   }
 
-  /** Mounts the rootfs, writes the /etc files and the spec, and creates the container in the runtime. */
+  /**
+   * Mounts the rootfs, writes the /etc files and the spec, and creates the
+   * container in the runtime. The network endpoint is begun first: its
+   * namespace is made alongside the mount, and netavark brings the interfaces
+   * up while the monitor creates the container; the start waits for both.
+   */
   private async createInRuntime(rec: ContainerRecord): Promise<{ pid: number }> {
     const t0 = performance.now();
     const dir = this.o.dirOf(rec.id);
     const rootfs = join(dir, 'merged');
-    await this.ensureMounted(rec);
-    const tMount = performance.now();
     const hc = rec.hostConfig;
     const networkMode = hc.NetworkMode ?? 'bridge';
+    const staging = this.o.network && needsEndpoint(networkMode) ? this.o.network.attach(rec) : undefined;
+    staging?.catch(() => undefined);
+    await this.ensureMounted(rec);
+    const tMount = performance.now();
     const hostname = rec.config.Hostname || (networkMode === 'host' ? await hostHostname() : rec.id.slice(0, 12));
-    const net = this.o.network && needsEndpoint(networkMode) ? await this.o.network.attach(rec) : undefined;
+    const staged = await staging;
+    const tStaged = performance.now();
+    const net = staged?.network;
     rec.network = net;
+    const etcInput = (n: AttachedNetwork | undefined) => ({
+      hostname, domainname: rec.config.Domainname, networkMode,
+      extraHosts: [...resolveExtraHosts((hc.ExtraHosts as string[] | null) ?? [], n), ...(this.o.network?.linkHosts((hc.Links as string[] | null) ?? []) ?? [])],
+      ipAddress: n?.networks[0]?.ip,
+      ipAddress6: n?.networks[0]?.ip6,
+      dns: { servers: hc.Dns?.length ? hc.Dns : n?.dnsServers ?? [], search: hc.DnsSearch?.length ? hc.DnsSearch : n?.dnsSearch ?? [], options: hc.DnsOptions ?? [] },
+    });
     const [user, etc, mounts] = await Promise.all([
       resolveUser(rootfs, rec.config.User ?? '', (hc.GroupAdd as string[] | null) ?? []),
-      writeEtcFiles(dir, {
-        hostname, domainname: rec.config.Domainname, networkMode,
-        extraHosts: [...resolveExtraHosts((hc.ExtraHosts as string[] | null) ?? [], net), ...(this.o.network?.linkHosts((hc.Links as string[] | null) ?? []) ?? [])],
-        ipAddress: net?.networks[0]?.ip,
-        dns: { servers: hc.Dns?.length ? hc.Dns : net?.dnsServers ?? [], search: hc.DnsSearch?.length ? hc.DnsSearch : net?.dnsSearch ?? [], options: hc.DnsOptions ?? [] },
-      }),
+      writeEtcFiles(dir, etcInput(net)),
       prepareMounts(rec.mounts ?? [], { rootfs, holder: rec.id, volumes: this.o.volumes }),
     ]);
     const input = this.specInput(rec, rootfs, user, hostname, etc, net);
@@ -174,15 +185,33 @@ export class Launcher {
     const bundleDir = join(this.o.execRoot, 'bundles', rec.id);
     await mkdir(bundleDir, { recursive: true });
     const tSpec = performance.now();
-    const created = await this.o.runtime.create({
+    const creating = this.o.runtime.create({
       id: rec.id, bundleDir, spec, logPath: this.logPath(rec.id), logSizeMax: rotationOf(rec.hostConfig.LogConfig).maxBytes + BACKSTOP_BYTES, runtime: rec.runtime,
       stdin: rec.config.OpenStdin === true, stdinOnce: rec.config.StdinOnce === true,
     });
+    let tCreated = 0;
+    let tReady = 0;
+    const [created, ready] = await Promise.allSettled([
+      creating.finally(() => (tCreated = performance.now())),
+      staged?.ready.finally(() => (tReady = performance.now())),
+    ]);
+    if (ready.status === 'rejected') {
+      if (created.status === 'fulfilled') await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch(() => undefined);
+      throw ready.reason;
+    }
+    if (created.status === 'rejected') throw created.reason;
     await this.watchLog(rec); // before the process can write: the first check links the live log
-    log.debug('container created in the runtime', { id: rec.id, mountMs: ms(tMount - t0), specMs: ms(tSpec - tMount), runtimeMs: ms(performance.now() - tSpec) });
-    return created;
+    if (ready.value) {
+      rec.network = ready.value;
+      // netavark may name DNS servers other than the gateways foreseen: the file is rewritten before the start.
+      if (ready.value.dnsServers.join() !== net?.dnsServers.join()) await writeEtcFiles(dir, etcInput(ready.value));
+    }
+    log.debug('container created in the runtime', {
+      id: rec.id, mountMs: ms(tMount - t0), networkMs: staged ? ms(tStaged - t0) : undefined, specMs: ms(tSpec - tMount),
+      runtimeMs: ms(tCreated - tSpec), networkReadyMs: staged ? ms(tReady - t0) : undefined, totalMs: ms(performance.now() - t0),
+    });
+    return created.value;
   }
-
 
   private specInput(
     rec: ContainerRecord,

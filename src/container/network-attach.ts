@@ -1,7 +1,8 @@
 /**
  * What containers need from networking, declared by role; engine/ passes the
  * network service in. Contract: `attach` runs at the container's preparation
- * and returns a network namespace ready for the runtime to join; `detach`
+ * and returns a network namespace the runtime may join at once, with the
+ * interfaces coming up until `ready` resolves (before the process starts); `detach`
  * runs after the container's exit or removal, and the namespace stays until
  * it resolves.
  */
@@ -10,7 +11,11 @@ import type { NetworkSettings } from '../spec/docker-container.js';
 
 export interface AttachedNetwork {
   netnsPath: string;
-  networks: Array<{ name: string; networkId: string; ip: string; prefixLen: number; gateway: string; mac: string; aliases: string[] }>;
+  networks: Array<{
+    name: string; networkId: string; ip: string; prefixLen: number; gateway: string; mac: string; aliases: string[];
+    /** On dual-stack networks. */
+    ip6?: string; prefixLen6?: number; gateway6?: string;
+  }>;
   /** NetworkSettings.Ports shape: "80/tcp" → bindings, null when exposed only. */
   ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
   /** DNS servers the networks provide (aardvark-dns); empty: the host's resolvers. */
@@ -18,8 +23,14 @@ export interface AttachedNetwork {
   dnsSearch: string[];
 }
 
+/** An attachment whose namespace exists and whose addresses are fixed; `ready` resolves once its interfaces are up. */
+export interface StagedNetwork {
+  network: AttachedNetwork;
+  ready: Promise<AttachedNetwork>;
+}
+
 export interface NetworkAttach {
-  attach(rec: ContainerRecord): Promise<AttachedNetwork>;
+  attach(rec: ContainerRecord): Promise<StagedNetwork>;
   detach(containerId: string): Promise<void>;
   /** Bridge-driver networks by name or id; predefined host and none are not. */
   isBridgeNetwork(ref: string): boolean;
@@ -45,11 +56,14 @@ const EMPTY_SETTINGS = {
   SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPv6Gateway: '',
 };
 
-function endpoint(o: { networkId?: string; ip?: string; prefixLen?: number; gateway?: string; mac?: string; aliases?: string[] | null; dnsNames?: string[] | null }) {
+function endpoint(o: {
+  networkId?: string; ip?: string; prefixLen?: number; gateway?: string; mac?: string; aliases?: string[] | null; dnsNames?: string[] | null;
+  ip6?: string; prefixLen6?: number; gateway6?: string;
+}) {
   return {
     IPAMConfig: null, Links: null, Aliases: o.aliases ?? null, MacAddress: o.mac ?? '', NetworkID: o.networkId ?? '', EndpointID: '',
-    Gateway: o.gateway ?? '', IPAddress: o.ip ?? '', IPPrefixLen: o.prefixLen ?? 0, IPv6Gateway: '', GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: o.dnsNames ?? null,
+    Gateway: o.gateway ?? '', IPAddress: o.ip ?? '', IPPrefixLen: o.prefixLen ?? 0, IPv6Gateway: o.gateway6 ?? '', GlobalIPv6Address: o.ip6 ?? '',
+    GlobalIPv6PrefixLen: o.prefixLen6 ?? 0, DriverOpts: null, DNSNames: o.dnsNames ?? null,
   };
 }
 
@@ -63,7 +77,7 @@ export function networkSettingsOf(rec: ContainerRecord, live: boolean): NetworkS
   if (att) {
     for (const n of att.networks) {
       networks[n.name] = endpoint({
-        networkId: n.networkId, ip: n.ip, prefixLen: n.prefixLen, gateway: n.gateway, mac: n.mac,
+        networkId: n.networkId, ip: n.ip, prefixLen: n.prefixLen, gateway: n.gateway, mac: n.mac, ip6: n.ip6, prefixLen6: n.prefixLen6, gateway6: n.gateway6,
         aliases: n.name === 'bridge' ? null : n.aliases,
         dnsNames: n.name === 'bridge' ? null : [rec.name, rec.id.slice(0, 12), ...n.aliases],
       });
@@ -80,6 +94,9 @@ export function networkSettingsOf(rec: ContainerRecord, live: boolean): NetworkS
     IPAddress: first?.ip ?? '',
     IPPrefixLen: first?.prefixLen ?? 0,
     MacAddress: first?.mac ?? '',
+    GlobalIPv6Address: first?.ip6 ?? '',
+    GlobalIPv6PrefixLen: first?.prefixLen6 ?? 0,
+    IPv6Gateway: first?.gateway6 ?? '',
     Networks: networks,
   } as NetworkSettings;
 }

@@ -31,7 +31,7 @@ export interface ContainerRecord {
 
 export interface EndpointRequest {
   Aliases?: string[] | null;
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
   MacAddress?: string;
 }
 

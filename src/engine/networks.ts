@@ -1,4 +1,4 @@
-import type { AttachedNetwork, ContainerRecord, ContainerService, NetworkAttach } from '../container/index.js';
+import type { AttachedNetwork, ContainerRecord, ContainerService, NetworkAttach, StagedNetwork } from '../container/index.js';
 import { portMap, portRequests, type EndpointRecord, type JoinRequest, type NetworkService } from '../network/index.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { EngineError, invalidArgument } from '../util/errors.js';
@@ -25,6 +25,7 @@ function joinRequest(network: string, rec: ContainerRecord, cfg: EndpointConfig 
   return {
     network,
     ip: cfg?.IPAMConfig?.IPv4Address || undefined,
+    ip6: cfg?.IPAMConfig?.IPv6Address || undefined,
     mac: cfg?.MacAddress || rec.config.MacAddress || undefined,
     // Containers find each other by name, short id and aliases on user networks (aardvark-dns).
     aliases: network === 'bridge' ? [] : [rec.name, rec.id.slice(0, 12), ...(cfg?.Aliases ?? [])],
@@ -37,7 +38,7 @@ function attachedView(ep: EndpointRecord, rec: ContainerRecord): AttachedNetwork
   return {
     netnsPath: ep.netns,
     networks: ep.joined.map((j) => ({ ...j, aliases: j.name === 'bridge' ? [] : cfgAliases(j.name) })),
-    ports: portMap(ep.published, exposed),
+    ports: portMap(ep.published, exposed, ep.joined.some((j) => j.ip6 !== undefined)),
     dnsServers: ep.dnsServers,
     dnsSearch: ep.dnsSearch,
   };
@@ -53,11 +54,11 @@ export function networkAttach(net: NetworkService, containers: () => ContainerSe
     return { rec, ep };
   };
   return {
-    async attach(rec: ContainerRecord): Promise<AttachedNetwork> {
+    async attach(rec: ContainerRecord): Promise<StagedNetwork> {
       const hc = rec.hostConfig;
       const ports = portRequests(hc.PortBindings, Object.keys(rec.config.ExposedPorts ?? {}), hc.PublishAllPorts === true);
-      const ep = await net.attach({ containerId: rec.id, containerName: rec.name, joins: joinsOf(net, rec), ports });
-      return attachedView(ep, rec);
+      const { rec: ep, setup } = await net.begin({ containerId: rec.id, containerName: rec.name, joins: joinsOf(net, rec), ports });
+      return { network: attachedView(ep, rec), ready: setup.then((e) => attachedView(e, rec)) };
     },
     detach: (id) => net.detach(id),
     isBridgeNetwork: (ref) => net.find(ref)?.driver === 'bridge',

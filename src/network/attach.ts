@@ -1,10 +1,12 @@
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { conflict, invalidArgument, messageOf, notFound } from '../util/errors.js';
+import { invalidArgument, messageOf, notFound } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { contains, formatIp, isHostAddress, parseCidr, parseIp, size } from './ipv4.js';
-import { createNetns, netavark, removeNetns, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
+import { allocate4, allocate6, macFromIp, type JoinedNetwork } from './ipam.js';
+import { parseIp6 } from './ipv6.js';
+import { createNetns, netavark, removeNetns, removeVeths, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
+import { interfaceExists, plumbVeth } from './veth.js';
 import { assignHostPorts, type PortRequest, type PublishedPort } from './ports.js';
 import type { NetworkRecord, NetworkStore } from './store.js';
 
@@ -12,8 +14,16 @@ import type { NetworkRecord, NetworkStore } from './store.js';
 export interface JoinRequest {
   network: string;
   ip?: string;
+  ip6?: string;
   mac?: string;
   aliases?: string[];
+}
+
+export interface AttachOptions {
+  containerId: string;
+  containerName: string;
+  joins: JoinRequest[];
+  ports: PortRequest[];
 }
 
 /** A container's attachment as persisted (data root: network/endpoints/<id>.json) until its teardown ends. */
@@ -22,20 +32,23 @@ export interface EndpointRecord {
   netns: string;
   options: NetavarkOptions;
   published: PublishedPort[];
-  joined: Array<{ networkId: string; name: string; ip: string; prefixLen: number; gateway: string; mac: string; aliases: string[] }>;
+  joined: JoinedNetwork[];
   dnsServers: string[];
   dnsSearch: string[];
 }
 
 /**
  * Endpoints: IPAM, host-port bookkeeping, the network namespace and the
- * netavark calls for each container. Addresses and ports are reserved in the
+ * netavark calls for each container (or the veth alone, see vethOnly).
+ * Addresses and ports are reserved in the
  * endpoint file before netavark runs and freed only after its teardown ends,
  * so no address is handed out twice, also across a daemon restart.
  */
 export class Endpoints {
   private readonly byContainer = new Map<string, EndpointRecord>();
   private readonly detaching = new Map<string, Promise<void>>();
+  /** Attaches under way: a detach waits for them, so it never races a reservation or a setup. */
+  private readonly attaching = new Map<string, Promise<unknown>>();
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -60,6 +73,15 @@ export class Endpoints {
         await rm(join(dir, name), { force: true });
       }
     }
+    // The keeper's namespace is gone after a reboot (the exec root is a tmpfs): it is made anew on demand.
+    const keeper = eps.byContainer.get(KEEPER_ID);
+    if (keeper && !(await access(keeper.netns).then(() => true, () => false))) {
+      eps.byContainer.delete(KEEPER_ID);
+      await rm(join(dir, `${KEEPER_ID}.json`), { force: true });
+    }
+    // A namespace made while its reservation was being written, when the daemon died between the two.
+    const held = new Set(eps.all().map((e) => e.netns));
+    for (const name of await readdir(netnsDir)) if (!held.has(join(netnsDir, name))) await removeNetns(join(netnsDir, name));
     return eps;
   }
 
@@ -87,24 +109,62 @@ export class Endpoints {
   private keeping: Promise<unknown> | undefined;
 
   private keepBridgeUp(): Promise<unknown> {
+    if (this.keeping) return this.keeping;
     const net = this.store.tryFind('bridge');
     if (!net || this.byContainer.has(KEEPER_ID)) return Promise.resolve();
-    this.keeping ??= this.attachNow({ containerId: KEEPER_ID, containerName: KEEPER_ID, joins: [{ network: net.name }], ports: [] })
+    this.keeping ??= this.stage({ containerId: KEEPER_ID, containerName: KEEPER_ID, joins: [{ network: net.name }], ports: [] })
+      .then((st) => st.setup)
       .catch((err) => log.warn('could not keep the default bridge up', { error: messageOf(err) }))
       .finally(() => (this.keeping = undefined));
     return this.keeping;
   }
 
-  /** Joins a new namespace to `joins` with `ports` published; the namespace path is in the result. */
-  async attach(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
+  /**
+   * Reserves the address and ports and makes the namespace; resolves then,
+   * with `setup` (netavark's) still running, so a caller can have the runtime
+   * join the namespace meanwhile. The record already holds every address and
+   * the DNS servers netavark will report (the gateways of networks with DNS).
+   * A failed setup tears down what it made before `setup` rejects.
+   */
+  async begin(o: AttachOptions): Promise<{ rec: EndpointRecord; setup: Promise<EndpointRecord> }> {
     if (o.joins.some((j) => this.store.tryFind(j.network)?.name === 'bridge')) await this.keepBridgeUp();
-    return this.attachNow(o);
+    const staged = this.stage(o);
+    this.attaching.set(o.containerId, staged.then((s) => s.setup).catch(() => undefined));
+    return staged;
   }
 
-  private async attachNow(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
-    const rec = await this.serial(() => this.reserve(o));
+  private async stage(o: AttachOptions): Promise<{ rec: EndpointRecord; setup: Promise<EndpointRecord> }> {
+    const t0 = performance.now();
+    // The namespace is made while the reservation is decided and written, unless an
+    // old endpoint of this container still holds the path (its teardown comes first).
+    const netns = join(this.netnsDir, o.containerId);
+    const early = this.byContainer.has(o.containerId) ? undefined : createNetns(netns).then(() => undefined, (err: unknown) => err);
+    let rec: EndpointRecord;
     try {
-      await createNetns(rec.netns);
+      rec = await this.serial(() => this.reserve(o));
+    } catch (err) {
+      if (early) await early.then(() => removeNetns(netns));
+      throw err;
+    }
+    try {
+      const failed = early ? await early : await createNetns(rec.netns);
+      if (failed) throw failed;
+    } catch (err) {
+      await this.teardown(rec).catch(() => undefined);
+      throw err;
+    }
+    const t1 = performance.now();
+    const setup = this.setup(rec).then((r) => {
+      log.debug('endpoint set up', { id: o.containerId, reserveAndNetnsMs: Math.round(t1 - t0), setupMs: Math.round(performance.now() - t1) });
+      return r;
+    });
+    setup.catch(() => undefined);
+    return { rec, setup };
+  }
+
+  private async setup(rec: EndpointRecord): Promise<EndpointRecord> {
+    try {
+      if (this.vethOnly(rec) && (await this.plumbed(rec))) return rec;
       const out = await netavark({ configDir: this.configDir, verb: 'setup', netns: rec.netns, options: rec.options });
       const status = JSON.parse(out) as NetavarkStatus;
       for (const j of rec.joined) {
@@ -118,42 +178,56 @@ export class Endpoints {
       await this.persist(rec);
       return rec;
     } catch (err) {
-      await this.detach(o.containerId).catch(() => undefined);
+      await this.teardown(rec).catch(() => undefined);
       throw err;
     }
   }
 
-  private async reserve(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
-    if (this.byContainer.has(o.containerId)) await this.detachNow(o.containerId);
+  private async reserve(o: AttachOptions): Promise<EndpointRecord> {
+    const old = this.byContainer.get(o.containerId);
+    if (old) await (this.detaching.get(o.containerId) ?? this.teardown(old));
+    const options: NetavarkOptions = { container_id: o.containerId, container_name: o.containerName, networks: {}, network_info: {}, port_mappings: [] };
+    const joined: JoinedNetwork[] = [];
+    o.joins.forEach((j, i) => this.join(options, joined, j, `eth${i}`));
+    checkIpv6Bindings(o.ports, joined.some((j) => j.ip6 !== undefined));
     const taken = this.all().flatMap((e) => e.published);
     const published = await assignHostPorts(o.ports, taken);
-    const options: NetavarkOptions = { container_id: o.containerId, container_name: o.containerName, networks: {}, network_info: {}, port_mappings: [] };
-    const joined: EndpointRecord['joined'] = [];
-    o.joins.forEach((j, i) => this.join(options, joined, j, `eth${i}`));
     options.port_mappings = joined.length ? published.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })) : [];
-    const rec: EndpointRecord = { containerId: o.containerId, netns: join(this.netnsDir, o.containerId), options, published, joined, dnsServers: [], dnsSearch: [] };
+    // aardvark-dns answers on the gateway of each network with DNS: known before netavark runs.
+    const dnsServers = joined.filter((j) => this.store.tryFind(j.networkId)?.dns).flatMap((j) => (j.gateway6 ? [j.gateway, j.gateway6] : [j.gateway]));
+    const rec: EndpointRecord = { containerId: o.containerId, netns: join(this.netnsDir, o.containerId), options, published, joined, dnsServers, dnsSearch: [] };
     this.byContainer.set(o.containerId, rec);
     await this.persist(rec);
     return rec;
   }
 
-  /** Adds one network to netavark's options and the joined list, with an address allocated. */
-  private join(options: NetavarkOptions, joined: EndpointRecord['joined'], j: JoinRequest, ifname: string): void {
+  /** Adds one network to netavark's options and the joined list, with its addresses allocated. */
+  private join(options: NetavarkOptions, joined: JoinedNetwork[], j: JoinRequest, ifname: string): void {
     const net = this.store.tryFind(j.network);
     if (!net || net.driver !== 'bridge') throw notFound(`network ${j.network} not found`);
-    const ip = this.allocate(net, j.ip, joined);
-    const prefixLen = Number(net.subnet!.split('/')[1]);
+    const used = this.inUse(net, joined);
+    const ip = allocate4(net, j.ip, used.v4);
     const aliases = [...new Set([...(j.aliases ?? [])])];
     const name = netavarkName(net);
     // Docker's MAC from the address: a reused address keeps its MAC, so the host's neighbour cache never points at a gone container.
     const mac = j.mac || macFromIp(ip);
-    options.networks[name] = { interface_name: ifname, static_ips: [ip], aliases: net.dns ? aliases : [], static_mac: mac };
+    const entry: JoinedNetwork = { networkId: net.id, name: net.name, ip, prefixLen: Number(net.subnet!.split('/')[1]), gateway: net.gateway!, mac, aliases };
+    // netavark pairs static_ips with subnets by position.
+    const subnets = [{ subnet: net.subnet!, gateway: net.gateway! }];
+    if (net.ipv6) {
+      Object.assign(entry, { ip6: allocate6(net, j.ip6, used.v6), prefixLen6: Number(net.subnet6!.split('/')[1]), gateway6: net.gateway6! });
+      subnets.push({ subnet: net.subnet6!, gateway: net.gateway6! });
+    } else if (j.ip6) {
+      throw invalidArgument(`invalid endpoint settings:\nuser specified IP address is supported only when connecting to networks with user configured subnets`);
+    }
+    const staticIps = entry.ip6 ? [ip, entry.ip6] : [ip];
+    options.networks[name] = { interface_name: ifname, static_ips: staticIps, aliases: net.dns ? aliases : [], static_mac: mac };
     options.network_info[name] = {
-      name, id: net.id, driver: 'bridge', network_interface: net.iface!, subnets: [{ subnet: net.subnet!, gateway: net.gateway! }],
-      ipv6_enabled: false, internal: net.internal, dns_enabled: net.dns, ipam_options: { driver: 'host-local' },
+      name, id: net.id, driver: 'bridge', network_interface: net.iface!, subnets,
+      ipv6_enabled: net.ipv6 === true, internal: net.internal, dns_enabled: net.dns, ipam_options: { driver: 'host-local' },
       options: { isolate: net.name === 'bridge' ? 'false' : 'true' },
     };
-    joined.push({ networkId: net.id, name: net.name, ip, prefixLen, gateway: net.gateway!, mac, aliases });
+    joined.push(entry);
   }
 
   /** Joins a live endpoint to one more network (network connect on a running container). */
@@ -161,7 +235,7 @@ export class Endpoints {
     const rec = this.byContainer.get(containerId);
     if (!rec) throw notFound(`container ${containerId} has no network namespace`);
     const part: NetavarkOptions = { container_id: containerId, container_name: rec.options.container_name, networks: {}, network_info: {}, port_mappings: [] };
-    const joined: EndpointRecord['joined'] = [];
+    const joined: JoinedNetwork[] = [];
     await this.serial(async () => {
       let n = 0;
       const used = new Set(Object.values(rec.options.networks).map((x) => x.interface_name));
@@ -213,25 +287,10 @@ export class Endpoints {
     await this.persist(rec);
   }
 
-  /** The requested address if free, else the lowest free one in the range (the gateway excluded). */
-  private allocate(net: NetworkRecord, wanted: string | undefined, pending: EndpointRecord['joined']): string {
-    const subnet = parseCidr(net.subnet!)!.subnet;
-    const gateway = parseIp(net.gateway!)!;
-    const used = new Set<number>([gateway]);
-    for (const e of this.all()) for (const j of e.joined) if (j.networkId === net.id) used.add(parseIp(j.ip)!);
-    for (const j of pending) if (j.networkId === net.id) used.add(parseIp(j.ip)!);
-    if (wanted) {
-      const ip = parseIp(wanted);
-      if (ip === undefined) throw invalidArgument(`invalid IPv4 address: ${wanted}`);
-      if (!isHostAddress(subnet, ip)) throw invalidArgument(`no configured subnet or ip-range contain the IP address ${wanted}`);
-      if (used.has(ip)) throw conflict(`Address already in use`);
-      return wanted;
-    }
-    const range = net.ipRange ? parseCidr(net.ipRange)!.subnet : subnet;
-    for (let n = range.base; n < range.base + size(range); n++) {
-      if (!used.has(n) && isHostAddress(subnet, n) && contains(range, n)) return formatIp(n);
-    }
-    throw conflict(`no available IPv4 addresses on this network's address pools: ${net.name} (${net.id})`);
+  /** Addresses of `net` held by endpoints on file and by `pending` (the reservation being made). */
+  private inUse(net: NetworkRecord, pending: JoinedNetwork[]): { v4: string[]; v6: string[] } {
+    const all = [...this.all().flatMap((e) => e.joined), ...pending].filter((j) => j.networkId === net.id);
+    return { v4: all.map((j) => j.ip), v6: all.flatMap((j) => (j.ip6 ? [j.ip6] : [])) };
   }
 
   private async persist(rec: EndpointRecord): Promise<void> {
@@ -246,16 +305,48 @@ export class Endpoints {
   private detachNow(containerId: string): Promise<void> {
     const running = this.detaching.get(containerId);
     if (running) return running;
-    const rec = this.byContainer.get(containerId);
-    if (!rec) return Promise.resolve();
-    const p = this.teardown(rec).finally(() => this.detaching.delete(containerId));
+    const pending = this.attaching.get(containerId);
+    const p = (async () => {
+      if (pending) await pending;
+      const rec = this.byContainer.get(containerId);
+      if (rec) await this.teardown(rec);
+    })().finally(() => {
+      this.detaching.delete(containerId);
+      if (this.attaching.get(containerId) === pending) this.attaching.delete(containerId);
+    });
     this.detaching.set(containerId, p);
     return p;
   }
 
+  /**
+   * An endpoint on the default bridge with no published port and no DNS
+   * entry owns nothing of netavark's but its veth pair while the keeper holds
+   * the bridge and its rules: making and deleting the veth is its whole setup
+   * and teardown, and needs neither netavark's per-container firewall checks
+   * nor the host-wide lock another container's setup may be waiting for.
+   */
+  private vethOnly(rec: EndpointRecord): boolean {
+    if (rec.containerId === KEEPER_ID || !this.byContainer.has(KEEPER_ID) || rec.options.port_mappings.length > 0) return false;
+    const keeper = this.byContainer.get(KEEPER_ID)!;
+    return Object.entries(rec.options.network_info).every(([name, info]) => !info.dns_enabled && name in keeper.options.network_info);
+  }
+
+  /** Sets a veth-only endpoint up without netavark (see vethOnly); false when the bridge is not there to join. */
+  private async plumbed(rec: EndpointRecord): Promise<boolean> {
+    const [name, member] = Object.entries(rec.options.networks)[0];
+    const bridge = rec.options.network_info[name].network_interface;
+    if (Object.keys(rec.options.networks).length !== 1 || !(await interfaceExists(bridge))) return false;
+    const j = rec.joined[0];
+    await plumbVeth({ netns: rec.netns, bridge, ifname: member.interface_name, mac: j.mac, ip: j.ip, prefixLen: j.prefixLen, gateway: j.gateway });
+    return true;
+  }
+
   private async teardown(rec: EndpointRecord): Promise<void> {
     const containerId = rec.containerId;
-    if (Object.keys(rec.options.networks).length > 0) {
+    const t0 = performance.now();
+    if (this.vethOnly(rec)) {
+      await removeVeths(rec.netns, Object.values(rec.options.networks).map((n) => n.interface_name));
+    } else if (Object.keys(rec.options.networks).length > 0) {
       await netavark({ configDir: this.configDir, verb: 'teardown', netns: rec.netns, options: rec.options }).catch((err) =>
         log.debug('netavark teardown failed', { id: containerId, error: messageOf(err) }),
       );
@@ -263,6 +354,7 @@ export class Endpoints {
     await removeNetns(rec.netns);
     await rm(join(this.dir, `${containerId}.json`), { force: true });
     this.byContainer.delete(containerId);
+    log.debug('endpoint torn down', { id: containerId, ms: Math.round(performance.now() - t0) });
   }
 }
 
@@ -274,7 +366,14 @@ export function netavarkName(net: NetworkRecord): string {
   return `berth-${net.iface}`;
 }
 
-/** 02:42 followed by the IPv4 address's four bytes, as dockerd makes them. */
-export function macFromIp(ip: string): string {
-  return ['02', '42', ...ip.split('.').map((x) => Number(x).toString(16).padStart(2, '0'))].join(':');
+/**
+ * netavark publishes on an IPv6 host address by DNAT in ip6tables, which
+ * needs an IPv6 address in the container; the kernel has no route_localnet
+ * for IPv6, so traffic to ::1 can never be forwarded to a container.
+ */
+function checkIpv6Bindings(ports: PortRequest[], hasIpv6: boolean): void {
+  for (const p of ports.filter((x) => x.hostIp.includes(':'))) {
+    if (parseIp6(p.hostIp) === 1n) throw invalidArgument(`publishing on ${p.hostIp} is not supported: IPv6 loopback traffic cannot be forwarded to a container (publish on another address, or on all addresses)`);
+    if (!hasIpv6) throw invalidArgument(`publishing on IPv6 address ${p.hostIp} needs a network with IPv6 enabled`);
+  }
 }

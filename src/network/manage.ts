@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { EngineError, conflict, invalidArgument, notFound } from '../util/errors.js';
 import { contains, formatIp, formatSubnet, isHostAddress, overlaps, parseCidr, parseIp, type Subnet } from './ipv4.js';
 import { KEEPER_ID, type EndpointRecord } from './attach.js';
+import { planIpv6 } from './plan-ipv6.js';
 import { PREDEFINED, newNetworkId, type NetworkRecord, type NetworkStore } from './store.js';
 
 /** POST /networks/create body, as docker clients send it. */
@@ -42,9 +43,13 @@ export async function planNetwork(body: NetworkCreateBody, store: NetworkStore):
   if (store.records.some((r) => r.name === name)) throw conflict(`network with name ${name} already exists`);
   const driver = body.Driver || 'bridge';
   if (driver !== 'bridge') throw notFound(`plugin "${driver}" not found`);
-  if (body.EnableIPv6) throw invalidArgument('IPv6 networks are not supported by this berthd');
-  const configs = body.IPAM?.Config ?? [];
-  if (configs.length > 1) throw invalidArgument('only one IPv4 subnet per network is supported');
+  const all = body.IPAM?.Config ?? [];
+  const isV6 = (c: { Subnet?: string; Gateway?: string; IPRange?: string }) => [c.Subnet, c.Gateway, c.IPRange].some((x) => x?.includes(':'));
+  const configs = all.filter((c) => !isV6(c));
+  const configs6 = all.filter(isV6);
+  if (configs.length > 1 || configs6.length > 1) throw invalidArgument('only one IPv4 and one IPv6 subnet per network are supported');
+  if (configs6.length && !body.EnableIPv6) throw invalidArgument(`an IPv6 subnet (${configs6[0].Subnet ?? ''}) needs IPv6 enabled on the network (--ipv6)`);
+  const v6 = body.EnableIPv6 ? await planIpv6(configs6[0], store) : {};
   const taken = store.records.filter((r) => r.subnet).map((r) => parseCidr(r.subnet!)!.subnet);
   const cfg = configs[0] ?? {};
   let subnet: Subnet;
@@ -76,7 +81,7 @@ export async function planNetwork(body: NetworkCreateBody, store: NetworkStore):
   if (store.records.some((r) => r.iface === iface)) throw conflict(`bridge name ${iface} is in use by another network`);
   return {
     name, id, created: new Date().toISOString(), driver: 'bridge',
-    subnet: formatSubnet(subnet), gateway: formatIp(gateway), ipRange: cfg.IPRange || undefined, iface,
+    subnet: formatSubnet(subnet), gateway: formatIp(gateway), ipRange: cfg.IPRange || undefined, ...v6, iface,
     internal: body.Internal === true, dns: true, labels: { ...(body.Labels ?? {}) }, options,
   };
 }
@@ -99,7 +104,10 @@ export function networkView(net: NetworkRecord, endpoints: EndpointRecord[], nam
     if (e.containerId === KEEPER_ID) continue;
     const j = e.joined.find((x) => x.networkId === net.id);
     if (!j) continue;
-    containers[e.containerId] = { Name: names(e.containerId) ?? e.options.container_name, EndpointID: '', MacAddress: j.mac, IPv4Address: `${j.ip}/${j.prefixLen}`, IPv6Address: '' };
+    containers[e.containerId] = {
+      Name: names(e.containerId) ?? e.options.container_name, EndpointID: '', MacAddress: j.mac,
+      IPv4Address: `${j.ip}/${j.prefixLen}`, IPv6Address: j.ip6 ? `${j.ip6}/${j.prefixLen6}` : '',
+    };
   }
   return {
     Name: net.name,
@@ -107,8 +115,8 @@ export function networkView(net: NetworkRecord, endpoints: EndpointRecord[], nam
     Created: net.created,
     Scope: 'local',
     Driver: net.driver,
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: null, Config: net.subnet ? [{ Subnet: net.subnet, Gateway: net.gateway, ...(net.ipRange ? { IPRange: net.ipRange } : {}) }] : [] },
+    EnableIPv6: net.ipv6 === true,
+    IPAM: { Driver: 'default', Options: null, Config: ipamConfig(net) },
     Internal: net.internal,
     Attachable: false,
     Ingress: false,
@@ -118,6 +126,13 @@ export function networkView(net: NetworkRecord, endpoints: EndpointRecord[], nam
     Options: net.options,
     Labels: net.labels,
   };
+}
+
+function ipamConfig(net: NetworkRecord): Array<Record<string, string>> {
+  const out: Array<Record<string, string>> = [];
+  if (net.subnet) out.push({ Subnet: net.subnet, Gateway: net.gateway!, ...(net.ipRange ? { IPRange: net.ipRange } : {}) });
+  if (net.subnet6) out.push({ Subnet: net.subnet6, Gateway: net.gateway6!, ...(net.ipRange6 ? { IPRange: net.ipRange6 } : {}) });
+  return out;
 }
 
 /** docker's network filters: name (substring), id (prefix), driver, label, type (builtin|custom), dangling. */

@@ -99,3 +99,8 @@ export async function removeNetns(path: string): Promise<void> {
   await execFileText('umount', ['-l', path], { allowFailure: true });
   await rm(path, { force: true });
 }
+
+/** Deletes the named interfaces inside a namespace (their host-side veth peers go with them); absent is fine. */
+export async function removeVeths(netnsPath: string, names: string[]): Promise<void> {
+  for (const name of names) await execFileText('nsenter', [`--net=${netnsPath}`, 'ip', 'link', 'del', name], { allowFailure: true });
+}

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Endpoints, KEEPER_ID, type EndpointRecord, type JoinRequest } from './attach.js';
-import type { PortRequest } from './ports.js';
+import { Endpoints, KEEPER_ID, type AttachOptions, type EndpointRecord, type JoinRequest } from './attach.js';
 import { NetworkStore, PREDEFINED, type DefaultBridge, type NetworkRecord } from './store.js';
 import { forbidden, matchesNetworkFilters, networkView, planNetwork, type NetworkCreateBody } from './manage.js';
 import { notFound } from '../util/errors.js';
@@ -13,9 +12,9 @@ export interface NetworkServiceOptions {
 }
 
 /**
- * Networks and container endpoints. Lifecycle of an endpoint: `attach` at the
- * container's preparation (namespace made, address and ports reserved,
- * netavark setup), `detach` after its exit or removal (teardown, then the
+ * Networks and container endpoints. Lifecycle of an endpoint: `begin` at the
+ * container's preparation (address and ports reserved, namespace made, then
+ * netavark's setup running while the runtime prepares the container), `detach` after its exit or removal (teardown, then the
  * namespace and the reservation go). `repair` at daemon start detaches what
  * no live container holds, e.g. after a crash.
  */
@@ -33,8 +32,9 @@ export class NetworkService {
     return this.store.tryFind(ref);
   }
 
-  attach(o: { containerId: string; containerName: string; joins: JoinRequest[]; ports: PortRequest[] }): Promise<EndpointRecord> {
-    return this.endpoints.attach(o);
+  /** Addresses reserved and the namespace made; netavark's setup goes on in `setup` (see Endpoints.begin). */
+  begin(o: AttachOptions): Promise<{ rec: EndpointRecord; setup: Promise<EndpointRecord> }> {
+    return this.endpoints.begin(o);
   }
 
   detach(containerId: string): Promise<void> {

@@ -15,6 +15,11 @@ export interface NetworkRecord {
   subnet?: string;
   gateway?: string;
   ipRange?: string;
+  /** Dual stack (EnableIPv6): the IPv6 subnet, gateway and optional allocation range beside the IPv4 ones. */
+  ipv6?: boolean;
+  subnet6?: string;
+  gateway6?: string;
+  ipRange6?: string;
   /** The host's bridge interface (≤ 15 chars). */
   iface?: string;
   internal: boolean;
@@ -34,7 +39,12 @@ export interface DefaultBridge {
 
 /** Networks file: the predefined three plus user networks, rewritten atomically on each change. */
 export class NetworkStore {
-  private constructor(private readonly path: string, readonly records: NetworkRecord[]) {}
+  private constructor(
+    private readonly path: string,
+    readonly records: NetworkRecord[],
+    /** Where IPv6 subnets come from when none is given: a ULA /48 of this data root's own (RFC 4193). */
+    readonly ula48: string,
+  ) {}
 
   static async open(dataRoot: string, bridge: DefaultBridge): Promise<NetworkStore> {
     const path = join(dataRoot, 'network', 'networks.json');
@@ -68,7 +78,7 @@ export class NetworkStore {
       'com.docker.network.bridge.name': bridge.iface,
       'com.docker.network.driver.mtu': '1500',
     };
-    const store = new NetworkStore(path, records);
+    const store = new NetworkStore(path, records, ulaPrefixOf(dataRoot));
     await store.save();
     return store;
   }
@@ -90,4 +100,15 @@ export class NetworkStore {
 
 export function newNetworkId(): string {
   return createHash('sha256').update(randomBytes(32)).digest('hex');
+}
+
+/**
+ * fdXX:XXXX:XXXX::/48 with the 40-bit global ID taken from a hash of the data
+ * root: pseudo-random as RFC 4193 asks, stable across restarts, and apart for
+ * daemons side by side.
+ */
+function ulaPrefixOf(dataRoot: string): string {
+  const h = createHash('sha256').update(`berth-ula:${dataRoot}`).digest();
+  const hex = (i: number) => h.readUInt16BE(i).toString(16);
+  return `fd${h[0].toString(16).padStart(2, '0')}:${hex(1)}:${hex(3)}::/48`;
 }

@@ -193,10 +193,10 @@ export class TestDaemon {
 let networkCounter = 0;
 
 /**
- * A bridge name and /24 of the test's own: unique per process and daemon, and
- * a subnet no host interface uses, so parallel suites never share a bridge.
+ * A bridge name, /24 and IPv6 /64 of the test's own: unique per process and
+ * daemon, and a subnet no host interface uses, so parallel suites never share a bridge.
  */
-export function testNetwork(): { bridge: string; bip: string; subnetPrefix: string } {
+export function testNetwork(): { bridge: string; bip: string; subnetPrefix: string; subnet6: string } {
   const n = networkCounter++;
   const bridge = `bt${process.pid % 100000}x${n}`.slice(0, 15);
   const used = spawnSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
@@ -205,7 +205,8 @@ export function testNetwork(): { bridge: string; bip: string; subnetPrefix: stri
     const third = ((start + i) % 250) + 1;
     const prefix = `172.31.${third}`;
     if (used.includes(` ${prefix}.`)) continue;
-    return { bridge, bip: `${prefix}.1/24`, subnetPrefix: prefix };
+    // The IPv6 /64 follows the IPv4 /24, so it is as much the test's own.
+    return { bridge, bip: `${prefix}.1/24`, subnetPrefix: prefix, subnet6: `fdb7:3e27:${third.toString(16)}::/64` };
   }
   throw new Error('no free test subnet in 172.31.0.0/16');
 }
@@ -249,21 +250,23 @@ export function cleanNetworks(dataRoot: string, execRoot: string): void {
   }
 }
 
-/** Deletes iptables rules that name one of the daemon's subnets or bridges (a teardown that failed leaves them). */
+/** Deletes iptables and ip6tables rules that name one of the daemon's subnets or bridges (a teardown that failed leaves them). */
 function dropFirewallRules(dataRoot: string): void {
   let marks: string[] = [];
   try {
-    const nets = JSON.parse(readFileSync(join(dataRoot, 'network', 'networks.json'), 'utf8')) as Array<{ subnet?: string; iface?: string }>;
-    marks = nets.flatMap((n) => [n.subnet ? ` ${n.subnet} ` : '', n.iface ? `berth-${n.iface} ` : '']).filter((m) => m !== '');
+    const nets = JSON.parse(readFileSync(join(dataRoot, 'network', 'networks.json'), 'utf8')) as Array<{ subnet?: string; subnet6?: string; iface?: string }>;
+    marks = nets.flatMap((n) => [n.subnet ? ` ${n.subnet} ` : '', n.subnet6 ? ` ${n.subnet6} ` : '', n.iface ? `berth-${n.iface} ` : '']).filter((m) => m !== '');
   } catch {
     return;
   }
-  for (const table of ['nat', 'filter']) {
-    const rules = spawnSync('iptables', ['-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
-    for (const rule of rules.split('\n')) {
-      if (!rule.startsWith('-A ') || !marks.some((m) => `${rule} `.includes(m))) continue;
-      const args = rule.slice(3).match(/"[^"]*"|\S+/g) ?? [];
-      spawnSync('iptables', ['-t', table, '-D', ...args.map((x) => x.replace(/^"(.*)"$/, '$1'))]);
+  for (const tool of ['iptables', 'ip6tables']) {
+    for (const table of ['nat', 'filter']) {
+      const rules = spawnSync(tool, ['-t', table, '-S'], { encoding: 'utf8' }).stdout ?? '';
+      for (const rule of rules.split('\n')) {
+        if (!rule.startsWith('-A ') || !marks.some((m) => `${rule} `.includes(m))) continue;
+        const args = rule.slice(3).match(/"[^"]*"|\S+/g) ?? [];
+        spawnSync(tool, ['-t', table, '-D', ...args.map((x) => x.replace(/^"(.*)"$/, '$1'))]);
+      }
     }
   }
 }

@@ -98,6 +98,35 @@ describe('the default bridge network', () => {
     await d.berth(['rm', '-f', 'base']);
   });
 
+  test('container:NAME is kept as container:ID: the join outlives a rename; a stopped or missing target refuses the join', async () => {
+    await d.berth(['run', '-d', '--name', 'target', 'busybox', 'sleep', '100']);
+    const id = await fmt('{{.Id}}', 'target');
+    const ip = await fmt('{{.NetworkSettings.IPAddress}}', 'target');
+    const c = await d.berth(['create', '--name', 'joiner', '--network', 'container:target', 'busybox', 'ip', '-4', 'addr', 'show', 'eth0']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(await fmt('{{.HostConfig.NetworkMode}}', 'joiner'), `container:${id}`);
+    assert.equal((await d.berth(['rename', 'target', 'renamed'])).code, 0);
+    const started = await d.berth(['start', 'joiner']);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal((await d.berth(['wait', 'joiner'])).stdout, '0\n');
+    assert.match((await d.berth(['logs', 'joiner'])).stdout, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/24`));
+    // As dockerd: a target that does not exist yet is kept by name and refused at start.
+    const missing = await d.berth(['create', '--name', 'early', '--network', 'container:nosuch', 'busybox', 'true']);
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.equal(await fmt('{{.HostConfig.NetworkMode}}', 'early'), 'container:nosuch');
+    assert.match((await d.berth(['start', 'early'])).stderr, /No such container: nosuch/);
+    // As with docker: the joined container keeps running when its target stops, with loopback only.
+    await d.berth(['run', '-d', '--name', 'rider', '--network', 'container:renamed', 'busybox', 'sleep', '100']);
+    await d.berth(['stop', '-t', '0', 'renamed']);
+    assert.equal(await fmt('{{.State.Status}}', 'rider'), 'running');
+    const links = await d.berth(['exec', 'rider', 'ip', '-o', 'link']);
+    assert.doesNotMatch(links.stdout, /eth0/);
+    const again = await d.berth(['start', 'joiner']);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, new RegExp(`cannot join network of a non running container: ${id}`));
+    await d.berth(['rm', '-f', 'joiner', 'rider', 'renamed', 'early']);
+  });
+
   test('--network none has loopback only; host networks are untouched', async () => {
     const r = await d.berth(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']);
     assert.equal(r.code, 0, r.stderr);

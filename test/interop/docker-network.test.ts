@@ -51,3 +51,20 @@ test('docker run -p publishes a port that docker port reports and the host reach
   assert.match(clash.stderr, new RegExp(`Bind for 127\\.0\\.0\\.1:${port} failed: port is already allocated`));
   await ok(['rm', '-f', 'pweb', 'pweb2']);
 });
+
+test('docker network create --ipv6 and run: a dual-stack network, an IPv6 address inside', { skip }, async () => {
+  const n = testNetwork();
+  await ok(['network', 'create', '--ipv6', '--subnet', `${n.subnetPrefix}.0/24`, '--subnet', n.subnet6, 'dnet6']);
+  assert.equal(await ok(['network', 'inspect', '--format', '{{.EnableIPv6}} {{len .IPAM.Config}}', 'dnet6']), 'true 2\n');
+  const r = await ok(['run', '--rm', '--network', 'dnet6', 'busybox', 'ip', '-6', 'addr', 'show', 'eth0']);
+  assert.match(r, new RegExp(`inet6 ${n.subnet6.replace('::/64', '::')}2/64 scope global`));
+  await ok(['network', 'rm', 'dnet6']);
+});
+
+test('docker run -p with a host range publishes on a port of the range', { skip }, async () => {
+  const first = await freePort();
+  await ok(['run', '-d', '--name', 'prange', '-p', `127.0.0.1:${first}-${first + 5}:80`, 'busybox', 'sleep', '100']);
+  const port = Number((await ok(['port', 'prange', '80'])).trim().split(':')[1]);
+  assert.ok(port >= first && port <= first + 5, String(port));
+  await ok(['rm', '-f', 'prange']);
+});

@@ -53,6 +53,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'dns-search', type: 'stringArray', description: 'Set custom DNS search domains' },
   { name: 'dns-option', type: 'stringArray', description: 'Set DNS options' },
   { name: 'ip', description: 'IPv4 address (e.g., 172.30.100.104)' },
+  { name: 'ip6', description: 'IPv6 address (e.g., 2001:db8::33)' },
   { name: 'mac-address', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { name: 'network-alias', type: 'stringArray', description: 'Add network-scoped alias for the container' },
   { name: 'link', type: 'stringArray', description: 'Add link to another container', valueName: 'list' },
@@ -206,12 +207,14 @@ export function buildCreateBody(flags: ParsedFlags, detached = false): { body: C
   const healthcheck = healthcheckFromFlags(flags);
   if (healthcheck) body.Healthcheck = healthcheck;
   const ip = flags.string('ip');
+  const ip6 = flags.string('ip6');
   const mac = flags.string('mac-address');
   const aliases = flags.array('network-alias');
-  if (ip || mac || aliases.length) {
+  if (ip || ip6 || mac || aliases.length) {
     const mode = hostConfig.NetworkMode === 'default' ? 'bridge' : hostConfig.NetworkMode!;
+    const ipam = ip || ip6 ? { IPAMConfig: { ...(ip ? { IPv4Address: ip } : {}), ...(ip6 ? { IPv6Address: ip6 } : {}) } } : {};
     body.NetworkingConfig = {
-      EndpointsConfig: { [mode]: { ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}), ...(mac ? { MacAddress: mac } : {}), ...(aliases.length ? { Aliases: aliases } : {}) } },
+      EndpointsConfig: { [mode]: { ...ipam, ...(mac ? { MacAddress: mac } : {}), ...(aliases.length ? { Aliases: aliases } : {}) } },
     };
   }
   if (flags.changed('entrypoint')) body.Entrypoint = flags.string('entrypoint') === '' ? [''] : [flags.string('entrypoint')];

@@ -47,7 +47,7 @@ export const networkCreateCommand: Command = {
       Internal: flags.bool('internal'),
       Attachable: flags.bool('attachable'),
       EnableIPv6: flags.bool('ipv6') || undefined,
-      IPAM: { Driver: 'default', Config: subnets.map((s, i) => ({ Subnet: s, Gateway: gateways[i] || undefined, IPRange: ranges[i] || undefined })), Options: {} },
+      IPAM: { Driver: 'default', Config: pairBySubnet(subnets, gateways, ranges), Options: {} },
       Options: keyValues('opt', flags.array('opt')),
       Labels: keyValues('label', flags.array('label')),
     });
@@ -152,13 +152,14 @@ export const networkConnectCommand: Command = {
   flags: [
     { name: 'alias', type: 'stringArray', description: 'Add network-scoped alias for the container' },
     { name: 'ip', description: 'IPv4 address (e.g., "172.30.100.104")' },
+    { name: 'ip6', description: 'IPv6 address (e.g., "2001:db8::33")' },
   ],
   async run(flags, env) {
     const [network, container] = flags.positionals;
     const client = await env.client();
     const cfg: Record<string, unknown> = {};
     if (flags.array('alias').length) cfg.Aliases = flags.array('alias');
-    if (flags.string('ip')) cfg.IPAMConfig = { IPv4Address: flags.string('ip') };
+    if (flags.string('ip') || flags.string('ip6')) cfg.IPAMConfig = { IPv4Address: flags.string('ip') || undefined, IPv6Address: flags.string('ip6') || undefined };
     await client.networkConnect(network, { Container: container, EndpointConfig: cfg });
     return 0;
   },
@@ -184,3 +185,13 @@ export const NETWORK_COMMANDS: Array<[string, Command]> = [
   ['rm', networkRmCommand], ['remove', networkRmCommand], ['prune', networkPruneCommand],
   ['connect', networkConnectCommand], ['disconnect', networkDisconnectCommand],
 ];
+
+/** Each --gateway and --ip-range goes with the subnet of its address family (one IPv4 and one IPv6 subnet at most). */
+function pairBySubnet(subnets: string[], gateways: string[], ranges: string[]): Array<{ Subnet: string; Gateway?: string; IPRange?: string }> {
+  const v6 = (x: string) => x.includes(':');
+  const pick = (list: string[], s: string) => list.find((x) => v6(x) === v6(s));
+  for (const x of [...gateways, ...ranges]) {
+    if (!subnets.some((s) => v6(s) === v6(x))) throw new UsageError(`no matching subnet for ${gateways.includes(x) ? 'gateway' : 'range'} ${x}`);
+  }
+  return subnets.map((s) => ({ Subnet: s, Gateway: pick(gateways, s), IPRange: pick(ranges, s) }));
+}
