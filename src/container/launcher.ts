@@ -313,9 +313,11 @@ export class Launcher {
   }
 
   /** After an exit: delete the runtime's state and unmount, in the background. */
-  releaseInBackground(rec: ContainerRecord): void {
+  releaseInBackground(rec: ContainerRecord, after?: Promise<unknown>): void {
     this.rotator.unwatch(rec.id);
     const work = (async () => {
+      // The runtime's record of the exit is the only one until the caller's save lands.
+      await after;
       await this.o.runtime.delete(rec.id, rec.runtime, { force: true }).catch((err) =>
         log.debug('runtime delete after exit failed', { id: rec.id, error: messageOf(err) }),
       );

@@ -373,15 +373,19 @@ export class ContainerService {
     rec.state.exits += 1;
     this.health.stopped(rec);
     const autoRemove = rec.hostConfig.AutoRemove === true;
+    let saved: Promise<void> | undefined;
     if (!autoRemove) {
       this.restarts.afterExit(rec); // may make it "restarting" before the save
+      saved = this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
       // Tracked before any waiter wakes: a restart waiting for this exit starts after the release.
-      this.launcher.releaseInBackground(rec);
+      // The release waits for the save: until then the runtime's exit file is what a crashed
+      // daemon's successor would read the exit code from.
+      this.launcher.releaseInBackground(rec, saved);
     }
     this.emit('die', rec, { exitCode: String(exitCode) });
     this.waiters.settle(rec.id, 'exit', exitCode);
-    if (!autoRemove) {
-      await this.repo.save(rec).catch((err) => log.error('could not save exit', { id: rec.id, error: String(err) }));
+    if (saved) {
+      await saved;
     } else {
       await this.remove(rec.id, { force: true }).catch((err) => {
         if (!isEngineError(err, 'NotFound')) log.warn('auto-remove failed', { id: rec.id, error: String(err) });
