@@ -1,23 +1,25 @@
 /**
  * `docker pull`: resolves a reference to one platform's manifest, fetches the
- * config and every missing layer blob in parallel into the content store (each
- * verified against its digest before it becomes visible), then hands the image
- * to the image store, which unpacks layers and sets the references last. A pull
- * that fails or is interrupted leaves at most complete, verified blobs behind
- * and no reference to anything incomplete.
+ * config, then downloads every missing layer blob in parallel, unpacking each
+ * while it downloads (layer-fetch.ts). Blobs become visible once their digest
+ * verified; unpacked layers once every blob verified and each tar matched its
+ * diffID; the image and its references last. A pull that fails or is
+ * interrupted leaves at most complete, verified blobs behind, and no layer or
+ * reference to anything incomplete; the next pull fetches only what is missing.
  */
 import type { Digest } from '../spec/ids.js';
 import type { OciDescriptor, OciIndex, OciManifest } from '../spec/oci-image.js';
-import { sha256Digest, type ContentStore } from '../store/index.js';
+import { isDigest, sha256Digest, type ContentStore } from '../store/index.js';
 import { invalidArgument, notFound } from '../util/errors.js';
 import { familiarString, parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from '../util/reference.js';
+import { fetchLayer, fetchSmallBlob, runLimited, shortId, type LayerJob } from './layer-fetch.js';
 import { RegistryClient } from './registry-client.js';
-import type { PlatformWanted, ProgressSink, PullSink, RegistryCredentials } from './types.js';
+import type { PlatformWanted, ProgressSink, PullSink, RegistryCredentials, StagedLayer } from './types.js';
 
 const LIST_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const IMAGE_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
-/** Layers fetched at once; more gains little on one link and costs file handles. */
-const PARALLEL = 3;
+/** Layers fetched and unpacked at once; more gains little on one link and costs file handles. */
+const PARALLEL = 4;
 
 export interface PullOptions {
   reference: string;
@@ -51,10 +53,31 @@ export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: s
   const manifest = parseImageManifest(manifestBytes, display);
   o.progress({ status: `Pulling from ${familiarPath(ref)}`, id: ref.digest ?? ref.tag });
 
-  await fetchBlob(deps.content, client, manifest.config, undefined, o.signal);
+  await fetchSmallBlob({ content: deps.content, client, signal: o.signal }, manifest.config);
+  const diffIds = configDiffIds(await deps.content.readBlob(manifest.config.digest), manifest, display);
   const layers = manifest.layers;
-  for (const l of layers) o.progress({ status: (await deps.content.hasBlob(l.digest)) ? 'Already exists' : 'Pulling fs layer', id: shortId(l.digest) });
-  await runLimited(layers, PARALLEL, (l) => fetchBlob(deps.content, client, l, o.progress, o.signal));
+  const jobs: LayerJob[] = [];
+  for (let index = 0; index < layers.length; index++) {
+    const desc = layers[index];
+    const job = { desc, index, needBlob: !(await deps.content.hasBlob(desc.digest)), needUnpack: !(await deps.sink.layerPresent(diffIds, index)) };
+    jobs.push(job);
+    o.progress({ status: job.needBlob || job.needUnpack ? 'Pulling fs layer' : 'Already exists', id: shortId(desc.digest) });
+  }
+  // Every layer downloads and unpacks at once, each into hidden staging; they
+  // become visible together, after every blob verified.
+  const staged: StagedLayer[] = [];
+  const ctx = { content: deps.content, client, sink: deps.sink, diffIds, progress: o.progress, signal: o.signal };
+  try {
+    await runLimited(jobs.filter((j) => j.needBlob || j.needUnpack), PARALLEL, async (job) => {
+      const s = await fetchLayer(ctx, job);
+      if (s) staged.push(s);
+      if (job.needUnpack) o.progress({ status: 'Extracting', id: shortId(job.desc.digest), progressDetail: { current: job.desc.size, total: job.desc.size } });
+    });
+    await deps.sink.commitLayers(staged);
+  } finally {
+    for (const s of staged) await s.discard();
+  }
+  for (const job of jobs) if (job.needBlob || job.needUnpack) o.progress({ status: 'Pull complete', id: shortId(job.desc.digest), progressDetail: {} });
   for (const b of extra) await deps.content.writeBlob(b.bytes, { expected: b.digest });
   await deps.content.writeBlob(manifestBytes, { expected: manifestDigest });
 
@@ -62,14 +85,7 @@ export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: s
   if (!ref.digest && ref.tag) references.unshift(referenceString({ domain: ref.domain, path: ref.path, tag: ref.tag }));
   const lookup = referenceString(ref.digest ? { domain: ref.domain, path: ref.path, digest: ref.digest } : ref);
   const before = await deps.sink.currentId(lookup);
-  const { id } = await deps.sink.addPulled({
-    manifestDigest,
-    references,
-    onExtract: (i, phase) => {
-      const l = layers[i];
-      if (l) o.progress({ status: phase === 'start' ? 'Extracting' : 'Pull complete', id: shortId(l.digest), ...(phase === 'start' && { progressDetail: { current: l.size, total: l.size } }) });
-    },
-  });
+  const { id } = await deps.sink.addPulled({ manifestDigest, references });
   o.progress({ status: `Digest: ${top.digest}` });
   o.progress({ status: before === id ? `Status: Image is up to date for ${display}` : `Status: Downloaded newer image for ${display}` });
   return { id, digest: top.digest };
@@ -101,6 +117,21 @@ function isList(mediaType: string, bytes: Buffer): boolean {
   if (IMAGE_TYPES.has(mediaType)) return false;
   const parsed = JSON.parse(bytes.toString('utf8')) as { manifests?: unknown; mediaType?: string };
   return Array.isArray(parsed.manifests) || LIST_TYPES.has(parsed.mediaType ?? '');
+}
+
+/** The config's diffIDs, one per manifest layer, each a valid sha256 digest. */
+function configDiffIds(bytes: Buffer, manifest: OciManifest, display: string): Digest[] {
+  let config: { rootfs?: { diff_ids?: unknown } };
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as typeof config;
+  } catch {
+    throw invalidArgument(`${display}: the image config is not JSON`);
+  }
+  const ids = config.rootfs?.diff_ids;
+  if (!Array.isArray(ids) || ids.length !== manifest.layers.length || !ids.every((d) => typeof d === 'string' && isDigest(d))) {
+    throw invalidArgument(`${display}: the image config lists ${Array.isArray(ids) ? ids.length : 'no'} diffIDs for ${manifest.layers.length} layers`);
+  }
+  return ids as Digest[];
 }
 
 function parseImageManifest(bytes: Buffer, display: string): OciManifest {
@@ -137,66 +168,6 @@ function choosePlatform(index: OciIndex, want: PlatformWanted, display: string):
     throw notFound(`no matching manifest for ${name} in the manifest list entries of ${display}`);
   }
   return exact;
-}
-
-/**
- * Fetches one blob unless the store has it, streaming it into a writer that
- * checks size and digest on commit. Progress goes to `progress` when given.
- */
-async function fetchBlob(content: ContentStore, client: RegistryClient, desc: OciDescriptor, progress: ProgressSink | undefined, signal?: AbortSignal): Promise<void> {
-  if (await content.hasBlob(desc.digest)) return;
-  const id = shortId(desc.digest);
-  const body = await client.blob(desc.digest, signal);
-  const writer = await content.ingest({ expected: desc.digest, size: desc.size });
-  try {
-    let last = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      await writer.write(chunk);
-      // About one progress line per 512 KiB: docker's bar, not a flood.
-      if (progress && (last === 0 || writer.written - last >= 512 * 1024)) {
-        last = writer.written;
-        progress({ status: 'Downloading', id, progressDetail: { current: writer.written, total: desc.size }, progress: bar(writer.written, desc.size) });
-      }
-    }
-    progress?.({ status: 'Verifying Checksum', id, progressDetail: {} });
-    await writer.commit();
-    progress?.({ status: 'Download complete', id, progressDetail: {} });
-  } catch (err) {
-    body.destroy();
-    if ((err as Error).message?.startsWith('blob ')) throw invalidArgument(`${client.domain}/${client.path}: ${(err as Error).message} for ${desc.digest}`);
-    throw err;
-  } finally {
-    await writer.abort();
-  }
-}
-
-async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && failed === undefined) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
-}
-
-export function shortId(digest: string): string {
-  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
-}
-
-/** Docker's text bar: `[=====>      ]  1.2MB/3.4MB`. */
-export function bar(current: number, total: number): string {
-  const width = 50;
-  const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const human = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}kB` : `${n}B`);
-  return `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}] ${human(current)}/${human(total)}`;
 }
 
 /** `library/busybox` for docker.io, `127.0.0.1:5000/x` shows as `x`, as docker prints it. */

@@ -18,7 +18,7 @@ import { digestHex, sha256Digest, type ContentStore } from '../store/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { invalidArgument } from '../util/errors.js';
 import { parseReference, repositoryName, withDefaultTag, familiarName } from '../util/reference.js';
-import { bar, shortId } from './pull.js';
+import { bar, shortId } from './layer-fetch.js';
 import { RegistryClient } from './registry-client.js';
 import type { ProgressSink, PushSource, RegistryCredentials } from './types.js';
 

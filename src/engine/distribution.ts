@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { checkLogin, pullAllTags, pullImage, pushImage, type ProgressSink, type RegistryCredentials } from '../distribution/index.js';
-import type { ImageService } from '../image/index.js';
+import type { ImageService, StagedLayer } from '../image/index.js';
 import { isEngineError } from '../util/errors.js';
 import { familiarize } from '../util/reference.js';
 import type { EventBus } from './events.js';
@@ -32,6 +32,10 @@ export class DistributionService {
               throw err;
             }
           },
+          layerPresent: (diffIds, index) => images.layerPresent(diffIds, index),
+          stageLayer: (input) => images.stageLayer(input),
+          // Only layers this image service staged come back here.
+          commitLayers: (staged) => images.commitStagedLayers(staged as readonly StagedLayer[]),
           addPulled: async (input) => ({ id: (await images.addStored(input)).id }),
         },
       },

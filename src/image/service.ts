@@ -31,6 +31,7 @@ import { pruneImages, removeImage, type Removal } from './remove.js';
 import { findImage, noSuchImage } from './resolve.js';
 import type { CommitInput, ImageRecord, ImageService, ImageServiceOptions, ImportOptions, InUseLookup, ListOptions, RemoveOptions } from './types.js';
 import { unpackLayer } from './unpack.js';
+import { commitStagedLayers, layerPresent, stageLayer, type StageLayerInput, type StagedLayer } from './staged.js';
 import { createdTime, toInspect, toRecord, toSummary } from './views.js';
 
 const LIST_FILTERS = ['dangling', 'label', 'reference', 'before', 'since', 'until'];
@@ -120,6 +121,18 @@ class LocalImageService implements ImageService {
     const img = this.catalog.images.get(id);
     if (!img) throw internal(`added image ${id} vanished`);
     return toRecord(img, this.layers);
+  }
+
+  layerPresent(diffIds: readonly Digest[], index: number): Promise<boolean> {
+    return layerPresent(this.layers, diffIds, index);
+  }
+
+  stageLayer(input: StageLayerInput): Promise<StagedLayer> {
+    return stageLayer(this.layers, input);
+  }
+
+  commitStagedLayers(staged: readonly StagedLayer[]): Promise<void> {
+    return commitStagedLayers(this.layers, staged, (fn) => this.mutex.run(fn));
   }
 
   async commit(o: CommitInput): Promise<ImageRecord> {
