@@ -12,6 +12,7 @@ import type { OciDescriptor, OciIndex, OciManifest } from '../spec/oci-image.js'
 import { isDigest, sha256Digest, type ContentStore } from '../store/index.js';
 import { invalidArgument, notFound } from '../util/errors.js';
 import { familiarString, parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from '../util/reference.js';
+import type { BlobSources } from './blob-sources.js';
 import { fetchLayer, fetchSmallBlob, runLimited, shortId, type LayerJob } from './layer-fetch.js';
 import { RegistryClient } from './registry-client.js';
 import type { PlatformWanted, ProgressSink, PullSink, RegistryCredentials, StagedLayer } from './types.js';
@@ -32,6 +33,8 @@ export interface PullOptions {
 export interface PullDeps {
   content: ContentStore;
   sink: PullSink;
+  /** Remembers which repository the blobs came from (for cross-repository mounts on push). */
+  sources: BlobSources;
 }
 
 export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: string; digest: Digest }> {
@@ -86,6 +89,7 @@ export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: s
   const lookup = referenceString(ref.digest ? { domain: ref.domain, path: ref.path, digest: ref.digest } : ref);
   const before = await deps.sink.currentId(lookup);
   const { id } = await deps.sink.addPulled({ manifestDigest, references });
+  await deps.sources.add([manifest.config.digest, ...layers.map((l) => l.digest)], { registry: ref.domain, repository: ref.path });
   o.progress({ status: `Digest: ${top.digest}` });
   o.progress({ status: before === id ? `Status: Image is up to date for ${display}` : `Status: Downloaded newer image for ${display}` });
   return { id, digest: top.digest };

@@ -68,4 +68,8 @@ export interface StagedLayer {
 /** The image store as push sees it: which manifest a local name stands for. */
 export interface PushSource {
   resolve(reference: string): Promise<{ id: string; manifestDigest: Digest }>;
+  /** The local tags of a full repository name (`127.0.0.1:5000/x`), sorted. */
+  tags(repository: string): Promise<string[]>;
+  /** Records `repo@digest` (the pushed manifest) as a name of image `id`. */
+  recordPushed(digestReference: string, id: string): Promise<void>;
 }

@@ -4,18 +4,23 @@
  * by name. Registry-facing events are published here.
  */
 import { join } from 'node:path';
-import { checkLogin, pullAllTags, pullImage, pushImage, type ProgressSink, type RegistryCredentials } from '../distribution/index.js';
+import { BlobSources, checkLogin, pullAllTags, pullImage, pushAllTags, pushImage, type ProgressSink, type RegistryCredentials } from '../distribution/index.js';
 import type { ImageService, StagedLayer } from '../image/index.js';
+import type { ImageId } from '../spec/ids.js';
 import { isEngineError } from '../util/errors.js';
 import { familiarize } from '../util/reference.js';
 import type { EventBus } from './events.js';
 
 export class DistributionService {
+  private readonly sources: BlobSources;
+
   constructor(
     private readonly images: ImageService,
     private readonly events: EventBus,
     private readonly dataRoot: string,
-  ) {}
+  ) {
+    this.sources = new BlobSources(join(dataRoot, 'distribution', 'sources'));
+  }
 
   /** Pulls one reference, or with `allTags` every tag of the repository it names. */
   async pull(o: { reference: string; allTags?: boolean; platform?: string; credentials?: RegistryCredentials; progress: ProgressSink; signal?: AbortSignal }): Promise<void> {
@@ -23,6 +28,7 @@ export class DistributionService {
     await (o.allTags ? pullAllTags : pullImage)(
       {
         content: images.content,
+        sources: this.sources,
         sink: {
           currentId: async (ref) => {
             try {
@@ -44,17 +50,21 @@ export class DistributionService {
     this.events.publish('image', 'pull', o.reference, { name: o.reference });
   }
 
-  async push(o: { reference: string; credentials?: RegistryCredentials; progress: ProgressSink }): Promise<void> {
+  /** Pushes one reference, or with `allTags` every local tag of the repository it names. */
+  async push(o: { reference: string; allTags?: boolean; credentials?: RegistryCredentials; progress: ProgressSink }): Promise<void> {
     const images = this.images;
-    await pushImage(
+    await (o.allTags ? pushAllTags : pushImage)(
       {
         content: images.content,
         cacheDir: join(this.dataRoot, 'distribution', 'gzip'),
+        sources: this.sources,
         source: {
           resolve: async (ref) => {
             const r = await images.resolve(ref);
             return { id: r.id, manifestDigest: r.manifestDigest };
           },
+          tags: (repository) => images.tagsOf(repository),
+          recordPushed: (ref, id) => images.addDigestReference(ref, id as ImageId),
         },
       },
       o,

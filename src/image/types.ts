@@ -105,6 +105,10 @@ export interface ImageService {
    * and sets `references`. Nothing is visible until every layer is unpacked.
    */
   addStored(input: AddStoredInput): Promise<ImageRecord>;
+  /** The local tags of repository `repository` (`127.0.0.1:5000/x`, `busybox`), sorted. */
+  tagsOf(repository: string): Promise<string[]>;
+  /** Names image `id` by a digest reference (`repo@sha256:…`), as a push does: it shows in RepoDigests. */
+  addDigestReference(reference: string, id: ImageId): Promise<void>;
   /** True when layer `index` of an image with these diffIDs is unpacked already. */
   layerPresent(diffIds: readonly Digest[], index: number): Promise<boolean>;
   /**

@@ -15,9 +15,11 @@ import type { Router } from '../router.js';
 export function distributionRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/images/{name*}/push', async (ctx) => {
     const tag = ctx.query.get('tag');
-    const reference = tag ? `${ctx.params.name}:${tag}` : ctx.params.name;
+    const reference = tag ? `${stripTag(ctx.params.name)}:${tag}` : ctx.params.name;
+    // As dockerd: no tag and none in the name pushes every local tag (`docker push -a`).
+    const allTags = !tag && !/[@]|:[^/]*$/.test(ctx.params.name);
     const credentials = decodeRegistryAuth(headerOf(ctx, 'x-registry-auth'));
-    await withProgress(ctx, (progress) => engine.distribution.push({ reference, credentials, progress }));
+    await withProgress(ctx, (progress) => engine.distribution.push({ reference, allTags, credentials, progress }));
   });
 
   router.add('POST', '/auth', async (ctx) => {

@@ -116,13 +116,19 @@ export const pushCommand: Command = {
   aliases: ['berth image push', 'berth push'],
   minArgs: 1,
   maxArgs: 1,
-  flags: [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }],
+  flags: [
+    { name: 'all-tags', short: 'a', type: 'bool', description: 'Push all tags of an image to the repository' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
+  ],
   async run(flags, env) {
-    const ref = withDefaultTag(parseReference(flags.positionals[0]));
+    const allTags = flags.bool('all-tags');
+    const parsed = parseReference(flags.positionals[0]);
+    if (allTags && (parsed.tag !== undefined || parsed.digest !== undefined)) throw new CliError("berth: tag can't be used with --all-tags/-a", 1);
+    const ref = allTags ? parsed : withDefaultTag(parsed);
     const client = await env.client();
     const registryAuth = await registryAuthFor(ref.domain);
     try {
-      const stream = await client.imagePush(`${ref.domain}/${ref.path}`, { tag: ref.tag, registryAuth });
+      const stream = await client.imagePush(`${ref.domain}/${ref.path}`, { tag: allTags ? undefined : ref.tag, registryAuth });
       await printProgress(stream, env, flags.bool('quiet'));
     } catch (err) {
       daemonError(err);
