@@ -15,6 +15,10 @@ interface DaemonFlags {
   defaultRuntime?: string;
   bridge?: string;
   bip?: string;
+  insecureRegistries: string[];
+  registryMirrors: string[];
+  certsDir: string;
+  registryTimeoutMs?: number;
 }
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -29,6 +33,10 @@ Options:
   -D, --debug                   Enable debug mode
       --exec-root string        Root directory for execution state files (default "/run/berth", or $BERTH_EXEC_ROOT)
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+      --insecure-registry list  Enable insecure registry communication (host[:port] or CIDR; loopback always is)
+      --registry-certs-dir string  CA and client certificates per registry, as <dir>/<host[:port]>/ca.crt (default "/etc/berth/certs.d")
+      --registry-mirror list    Preferred registry mirror for pulls: URL (every registry) or REGISTRY=URL (one)
+      --registry-timeout int    Seconds a registry may stay silent before the request fails (default 30)
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
   -v, --version                 Print version information and quit
@@ -43,6 +51,9 @@ function parseFlags(argv: string[]): DaemonFlags {
     logLevel: 'info',
     bridge: process.env.BERTH_BRIDGE || undefined,
     bip: process.env.BERTH_BIP || undefined,
+    insecureRegistries: [],
+    registryMirrors: [],
+    certsDir: '/etc/berth/certs.d',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -64,6 +75,15 @@ function parseFlags(argv: string[]): DaemonFlags {
       case '--default-runtime': flags.defaultRuntime = value(); break;
       case '-b': case '--bridge': flags.bridge = value(); break;
       case '--bip': flags.bip = value(); break;
+      case '--insecure-registry': flags.insecureRegistries.push(value()); break;
+      case '--registry-mirror': flags.registryMirrors.push(value()); break;
+      case '--registry-certs-dir': flags.certsDir = value(); break;
+      case '--registry-timeout': {
+        const seconds = Number(value());
+        if (!(seconds > 0)) fatalUsage(`invalid --registry-timeout: expected a positive number of seconds`);
+        flags.registryTimeoutMs = seconds * 1000;
+        break;
+      }
       case '-v': case '--version':
         process.stdout.write(`berthd version ${ENGINE_VERSION}, API ${API_VERSION}\n`);
         process.exit(0);
@@ -116,6 +136,7 @@ async function main(): Promise<void> {
     logLevel: flags.logLevel,
     bridge: flags.bridge,
     bip: flags.bip,
+    registry: { insecure: flags.insecureRegistries, mirrors: flags.registryMirrors, certsDir: flags.certsDir, timeoutMs: flags.registryTimeoutMs },
   });
   const api = createApiServer(engine);
   const sockets: string[] = [];

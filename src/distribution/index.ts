@@ -7,3 +7,4 @@ export { pushAllTags, pushImage, type PushDeps, type PushOptions } from './push.
 export { BlobSources } from './blob-sources.js';
 export { checkLogin, decodeRegistryAuth, registryDomain } from './credentials.js';
 export type { JsonMessage, ProgressSink, PullSink, PushSource, RegistryCredentials } from './types.js';
+export { RegistryHosts, type RegistryHostsOptions } from './registry-hosts.js';

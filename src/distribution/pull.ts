@@ -10,9 +10,11 @@
 import type { Digest } from '../spec/ids.js';
 import type { OciDescriptor, OciIndex, OciManifest } from '../spec/oci-image.js';
 import { isDigest, sha256Digest, type ContentStore } from '../store/index.js';
-import { invalidArgument, notFound } from '../util/errors.js';
+import { invalidArgument, messageOf, notFound } from '../util/errors.js';
+import { log } from '../util/log.js';
 import { familiarString, parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from '../util/reference.js';
 import type { BlobSources } from './blob-sources.js';
+import type { RegistryHosts } from './registry-hosts.js';
 import { fetchLayer, fetchSmallBlob, runLimited, shortId, type LayerJob } from './layer-fetch.js';
 import { RegistryClient } from './registry-client.js';
 import type { PlatformWanted, ProgressSink, PullSink, RegistryCredentials, StagedLayer } from './types.js';
@@ -35,14 +37,15 @@ export interface PullDeps {
   sink: PullSink;
   /** Remembers which repository the blobs came from (for cross-repository mounts on push). */
   sources: BlobSources;
+  /** How registries and their mirrors are reached. */
+  hosts: RegistryHosts;
 }
 
 export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: string; digest: Digest }> {
   const ref = withDefaultTag(parseReference(o.reference));
   const wanted = parsePlatform(o.platform);
-  const client = new RegistryClient(ref.domain, ref.path, o.credentials ?? {}, 'pull');
   const display = familiarString(ref);
-  const top = await fetchManifest(client, ref.digest ?? ref.tag ?? 'latest', display, ref.digest);
+  const { client, top } = await firstAnswering(deps.hosts, ref, o.credentials ?? {}, display);
   let manifestBytes = top.bytes;
   let manifestDigest = top.digest;
   const extra: Array<{ bytes: Buffer; digest: Digest }> = [];
@@ -102,9 +105,34 @@ export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: s
 export async function pullAllTags(deps: PullDeps, o: PullOptions): Promise<void> {
   const ref = parseReference(o.reference);
   if (ref.tag !== undefined || ref.digest !== undefined) throw invalidArgument('tag can\'t be used with --all-tags/-a');
-  const tags = await new RegistryClient(ref.domain, ref.path, o.credentials ?? {}, 'pull').tags();
+  const tags = await new RegistryClient(deps.hosts.registry(ref.domain), ref.path, o.credentials ?? {}, 'pull').tags();
   if (tags.length === 0) throw notFound(`${familiarString(ref)}: the repository has no tags`);
   for (const tag of tags) await pullImage(deps, { ...o, reference: referenceString({ domain: ref.domain, path: ref.path, tag }) });
+}
+
+/**
+ * The reference's manifest from the first endpoint that has it: the mirrors
+ * (anonymously), then the registry. A mirror that fails in any way is passed
+ * over; the registry's own error is the one reported. The endpoint that
+ * answered serves the rest of the pull.
+ */
+async function firstAnswering(
+  hosts: RegistryHosts,
+  ref: ImageReference,
+  creds: RegistryCredentials,
+  display: string,
+): Promise<{ client: RegistryClient; top: { bytes: Buffer; mediaType: string; digest: Digest } }> {
+  const wanted = ref.digest ?? ref.tag ?? 'latest';
+  for (const ep of hosts.pullEndpoints(ref.domain)) {
+    const client = new RegistryClient(ep, ref.path, ep.mirror ? {} : creds, 'pull');
+    try {
+      return { client, top: await fetchManifest(client, wanted, display, ref.digest) };
+    } catch (err) {
+      if (!ep.mirror) throw err;
+      log.debug('registry mirror passed over', { mirror: ep.base, reference: display, error: messageOf(err) });
+    }
+  }
+  throw new Error('unreachable: the registry is always the last endpoint');
 }
 
 async function fetchManifest(client: RegistryClient, reference: string, display: string, expected?: string): Promise<{ bytes: Buffer; mediaType: string; digest: Digest }> {
@@ -112,6 +140,10 @@ async function fetchManifest(client: RegistryClient, reference: string, display:
   const digest = sha256Digest(got.bytes);
   if (expected !== undefined && digest !== expected) {
     throw invalidArgument(`manifest verification failed for ${display}: the registry sent ${digest}, not ${expected}`);
+  }
+  // The registry names the digest of what it sends; bytes that hash otherwise were damaged or swapped.
+  if (expected === undefined && got.digest?.startsWith('sha256:') && got.digest !== digest) {
+    throw invalidArgument(`manifest verification failed for ${display}: ${client.domain} says ${got.digest}, the bytes are ${digest}`);
   }
   return { bytes: got.bytes, mediaType: got.mediaType, digest };
 }

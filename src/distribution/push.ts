@@ -23,6 +23,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { invalidArgument, notFound } from '../util/errors.js';
 import { familiarName, parseReference, referenceString, repositoryName, withDefaultTag } from '../util/reference.js';
 import type { BlobSource, BlobSources } from './blob-sources.js';
+import type { RegistryHosts } from './registry-hosts.js';
 import { bar, shortId } from './layer-fetch.js';
 import { RegistryClient } from './registry-client.js';
 import type { ProgressSink, PushSource, RegistryCredentials } from './types.js';
@@ -40,6 +41,8 @@ export interface PushDeps {
   cacheDir: string;
   /** Which repositories blobs are known to be in (for cross-repository mounts). */
   sources: BlobSources;
+  /** How registries are reached (mirrors are for pulls only). */
+  hosts: RegistryHosts;
 }
 
 /** Layers a registry is not meant to hold (docker's foreign layers): kept in the manifest, never uploaded. */
@@ -63,7 +66,7 @@ export async function pushImage(deps: PushDeps, o: PushOptions): Promise<{ diges
   const tag = ref.tag ?? 'latest';
   const local = await deps.source.resolve(`${repositoryName(ref)}:${tag}`);
   const manifest = JSON.parse((await deps.content.readBlob(local.manifestDigest)).toString('utf8')) as OciManifest;
-  const client = new RegistryClient(ref.domain, ref.path, o.credentials ?? {}, 'pull,push');
+  const client = new RegistryClient(deps.hosts.registry(ref.domain), ref.path, o.credentials ?? {}, 'pull,push');
   const here = { registry: ref.domain, repository: ref.path };
   o.progress({ status: `The push refers to repository [${familiarName(ref)}]` });
   const docker = manifest.mediaType === MediaType.dockerManifest;

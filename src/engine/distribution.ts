@@ -4,7 +4,7 @@
  * by name. Registry-facing events are published here.
  */
 import { join } from 'node:path';
-import { BlobSources, checkLogin, pullAllTags, pullImage, pushAllTags, pushImage, type ProgressSink, type RegistryCredentials } from '../distribution/index.js';
+import { BlobSources, RegistryHosts, checkLogin, pullAllTags, pullImage, pushAllTags, pushImage, type ProgressSink, type RegistryCredentials } from '../distribution/index.js';
 import type { ImageService, StagedLayer } from '../image/index.js';
 import type { ImageId } from '../spec/ids.js';
 import { isEngineError } from '../util/errors.js';
@@ -18,6 +18,7 @@ export class DistributionService {
     private readonly images: ImageService,
     private readonly events: EventBus,
     private readonly dataRoot: string,
+    private readonly hosts: RegistryHosts,
   ) {
     this.sources = new BlobSources(join(dataRoot, 'distribution', 'sources'));
   }
@@ -29,6 +30,7 @@ export class DistributionService {
       {
         content: images.content,
         sources: this.sources,
+        hosts: this.hosts,
         sink: {
           currentId: async (ref) => {
             try {
@@ -58,6 +60,7 @@ export class DistributionService {
         content: images.content,
         cacheDir: join(this.dataRoot, 'distribution', 'gzip'),
         sources: this.sources,
+        hosts: this.hosts,
         source: {
           resolve: async (ref) => {
             const r = await images.resolve(ref);
@@ -73,6 +76,11 @@ export class DistributionService {
   }
 
   login(serverAddress: string | undefined, credentials: RegistryCredentials): Promise<{ Status: string; IdentityToken: string }> {
-    return checkLogin(serverAddress, credentials);
+    return checkLogin(this.hosts, serverAddress, credentials);
+  }
+
+  /** `RegistryConfig` for `GET /info`. */
+  registryConfig(): Record<string, unknown> {
+    return this.hosts.info();
   }
 }
