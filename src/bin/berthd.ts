@@ -1,7 +1,7 @@
 import { readFile, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createApiServer, ENGINE_VERSION, API_VERSION } from '../api/index.js';
-import { Engine } from '../engine/index.js';
+import { Engine, checkRegistryOptions } from '../engine/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log, setLogLevel } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
@@ -95,6 +95,11 @@ function parseFlags(argv: string[]): DaemonFlags {
       default:
         fatalUsage(arg.startsWith('-') ? `unknown flag: ${name}` : `berthd takes no arguments, got "${arg}"`);
     }
+  }
+  try {
+    checkRegistryOptions({ insecure: flags.insecureRegistries, mirrors: flags.registryMirrors });
+  } catch (err) {
+    fatalUsage(messageOf(err));
   }
   if (flags.hosts.length === 0) flags.hosts.push(`unix://${flags.execRoot}/berth.sock`);
   if (!flags.pidfile) flags.pidfile = `${flags.execRoot}/berthd.pid`;

@@ -34,6 +34,11 @@ export interface EngineOptions {
   registry?: RegistryHostsOptions;
 }
 
+/** Throws InvalidArgument for a malformed --insecure-registry or --registry-mirror (berthd checks before starting). */
+export function checkRegistryOptions(o: RegistryHostsOptions): void {
+  void new RegistryHosts(o);
+}
+
 export const DEFAULT_BRIDGE = 'berth0';
 export const DEFAULT_BIP = '172.30.0.1/16';
 

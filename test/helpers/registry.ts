@@ -7,14 +7,26 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
-export async function freePort(): Promise<number> {
+/** True when something listens on address:port. */
+function accepts(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, address);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+export async function freePort(address = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, address, () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       srv.close(() => resolve(port));
@@ -28,6 +40,9 @@ export class TestRegistry {
     private readonly dir: string,
     readonly port: number,
     private readonly tokenServer?: Server,
+    /** The address it listens on (127.0.0.1 unless started with another). */
+    readonly address = '127.0.0.1',
+    readonly tls = false,
   ) {}
 
   /** Token requests the token server answered (bearer mode only). */
@@ -35,11 +50,11 @@ export class TestRegistry {
 
   /** `127.0.0.1:PORT`, the registry part of references. */
   get host(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.address}:${this.port}`;
   }
 
   get url(): string {
-    return `http://${this.host}`;
+    return `${this.tls ? 'https' : 'http'}://${this.host}`;
   }
 
   /** Where the registry keeps a blob's bytes (filesystem driver layout), for damage tests. */
@@ -53,9 +68,10 @@ export class TestRegistry {
    * `token`, bearer tokens from a small token server in this process that
    * checks the same user and password and signs RS256 JWTs the registry trusts.
    */
-  static async start(o: { user?: string; password?: string; token?: boolean } = {}): Promise<TestRegistry> {
+  static async start(o: { user?: string; password?: string; token?: boolean; address?: string; tls?: { cert: string; key: string } } = {}): Promise<TestRegistry> {
     const dir = mkdtempSync('/var/tmp/berth-test-registry-');
-    const port = await freePort();
+    const address = o.address ?? '127.0.0.1';
+    const port = await freePort(address);
     let auth = '';
     let tokenServer: Server | undefined;
     if (o.user !== undefined && o.token) {
@@ -71,20 +87,16 @@ export class TestRegistry {
     const config = join(dir, 'config.yml');
     writeFileSync(
       config,
-      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
+      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${address}:${port}\n${o.tls ? `  tls:\n    certificate: ${o.tls.cert}\n    key: ${o.tls.key}\n` : ''}${auth}`,
     );
     const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const reg = new TestRegistry(child, dir, port, tokenServer);
+    const reg = new TestRegistry(child, dir, port, tokenServer, address, o.tls !== undefined);
     for (let i = 0; i < 200; i++) {
       if (child.exitCode !== null) break;
-      try {
-        await fetch(`${reg.url}/v2/`);
-        return reg;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      if (await accepts(address, port)) return reg;
+      await new Promise((r) => setTimeout(r, 50));
     }
     await reg.stop();
     throw new Error(`docker-registry did not start: ${stderr}`);
