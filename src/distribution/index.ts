@@ -8,3 +8,4 @@ export { BlobSources } from './blob-sources.js';
 export { checkLogin, decodeRegistryAuth, registryDomain } from './credentials.js';
 export type { JsonMessage, ProgressSink, PullSink, PushSource, RegistryCredentials } from './types.js';
 export { RegistryHosts, type RegistryHostsOptions } from './registry-hosts.js';
+export { inspectDistribution, type DistributionInspect } from './inspect.js';

@@ -30,6 +30,9 @@ export class RegistryClient {
   private base: string;
   readonly domain: string;
   private authorization: string | undefined;
+  /** Ask token servers for a refresh token too (login); the one received lands in `refreshToken`. */
+  offlineToken = false;
+  refreshToken: string | undefined;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -57,7 +60,9 @@ export class RegistryClient {
       this.authorization = header;
     } else {
       const scope = this.path ? `repository:${this.path}:${this.actions}` : undefined;
-      this.authorization = `Bearer ${await fetchToken(challenge, scope, this.creds, this.domain)}`;
+      const got = await fetchToken(challenge, scope, this.creds, this.domain, { offline: this.offlineToken });
+      this.authorization = `Bearer ${got.token}`;
+      this.refreshToken ??= got.refreshToken;
     }
     if (o.body instanceof Readable) throw unauthorized(`${this.domain}: the registry asked for credentials in the middle of an upload`);
     res = await this.send(method, url(), o);

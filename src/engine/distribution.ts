@@ -4,7 +4,7 @@
  * by name. Registry-facing events are published here.
  */
 import { join } from 'node:path';
-import { BlobSources, RegistryHosts, checkLogin, pullAllTags, pullImage, pushAllTags, pushImage, type ProgressSink, type RegistryCredentials } from '../distribution/index.js';
+import { BlobSources, RegistryHosts, checkLogin, inspectDistribution, type DistributionInspect, pullAllTags, pullImage, pushAllTags, pushImage, type ProgressSink, type RegistryCredentials } from '../distribution/index.js';
 import type { ImageService, StagedLayer } from '../image/index.js';
 import type { ImageId } from '../spec/ids.js';
 import { isEngineError } from '../util/errors.js';
@@ -77,6 +77,11 @@ export class DistributionService {
 
   login(serverAddress: string | undefined, credentials: RegistryCredentials): Promise<{ Status: string; IdentityToken: string }> {
     return checkLogin(this.hosts, serverAddress, credentials);
+  }
+
+  /** `GET /distribution/{name}/json`: the registry's descriptor and platforms for a reference. */
+  inspect(reference: string, credentials: RegistryCredentials): Promise<DistributionInspect> {
+    return inspectDistribution(this.hosts, reference, credentials);
   }
 
   /** `RegistryConfig` for `GET /info`. */

@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -47,6 +47,8 @@ export class TestRegistry {
 
   /** Token requests the token server answered (bearer mode only). */
   static tokenRequests = 0;
+  /** Of those, refresh-token grants (docker's identity token at work). */
+  static refreshGrants = 0;
 
   /** `127.0.0.1:PORT`, the registry part of references. */
   get host(): string {
@@ -125,26 +127,44 @@ async function startTokenServer(dir: string, user: string, password: string): Pr
   const privateKey = createPrivateKey(readFileSync(key));
   const der = new X509Certificate(readFileSync(cert)).raw.toString('base64');
   const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const refreshTokens = new Set<string>();
   const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     TestRegistry.tokenRequests++;
-    if (req.headers.authorization !== expected) {
+    // OAuth2 refresh-token grant (docker's identity token): POST form, no basic auth.
+    const form = req.method === 'POST' ? new URLSearchParams(body) : undefined;
+    if (form) {
+      TestRegistry.refreshGrants++;
+      if (form.get('grant_type') !== 'refresh_token' || !refreshTokens.has(form.get('refresh_token') ?? '')) {
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end('{"details":"invalid refresh token"}');
+        return;
+      }
+    } else if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'Content-Type': 'application/json' });
       res.end('{"details":"incorrect username or password"}');
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
-    const access = url.searchParams.getAll('scope').flatMap((scope) => {
+    const scopes = form ? form.getAll('scope') : url.searchParams.getAll('scope');
+    const access = scopes.flatMap((scope) => {
       const [type, name, actions] = scope.split(':');
       return type && name ? [{ type, name, actions: (actions ?? '').split(',').filter(Boolean) }] : [];
     });
     const now = Math.floor(Date.now() / 1000);
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const head = b64({ alg: 'RS256', typ: 'JWT', x5c: [der] });
-    const body = b64({ iss: ISSUER, sub: user, aud: SERVICE, exp: now + 600, nbf: now - 60, iat: now, jti: randomBytes(8).toString('hex'), access });
-    const sig = sign('sha256', Buffer.from(`${head}.${body}`), privateKey).toString('base64url');
+    const claims = b64({ iss: ISSUER, sub: user, aud: SERVICE, exp: now + 600, nbf: now - 60, iat: now, jti: randomBytes(8).toString('hex'), access });
+    const sig = sign('sha256', Buffer.from(`${head}.${claims}`), privateKey).toString('base64url');
+    const refresh = !form && url.searchParams.get('offline_token') === 'true' ? randomBytes(16).toString('hex') : undefined;
+    if (refresh) refreshTokens.add(refresh);
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ token: `${head}.${body}.${sig}` }));
-  });
+    res.end(JSON.stringify({ token: `${head}.${claims}.${sig}`, ...(refresh && { refresh_token: refresh }) }));
+  };
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { server, realm: `http://127.0.0.1:${port}/token`, cert };

@@ -144,3 +144,20 @@ test('a zstd layer whose tar does not match the config diffID fails the pull and
   const layers = spawnSync('ls', ['-A', join(d2.dataRoot, 'layers')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   assert.deepEqual(layers.filter((n) => n.startsWith('.tmp')), []);
 });
+
+test('GET /distribution/{name}/json describes a remote image without pulling it', async () => {
+  const push = await d.api('POST', `/images/${reg.host}/base/push?tag=1`, undefined, { 'X-Registry-Auth': 'e30=' });
+  const digest = lines(push.body).find((m) => m.aux)?.aux.Digest as string;
+  const r = await d2.api('GET', `/distribution/${reg.host}/base:1/json`);
+  assert.equal(r.status, 200, r.body);
+  assert.equal(r.json.Descriptor.digest, digest);
+  assert.match(r.json.Descriptor.mediaType, /manifest/);
+  assert.ok(r.json.Descriptor.size > 0);
+  assert.deepEqual(r.json.Platforms, [{ architecture: 'amd64', os: 'linux' }]);
+  const byDigest = await d2.api('GET', `/distribution/${reg.host}/base@${digest}/json`);
+  assert.equal(byDigest.status, 200, byDigest.body);
+  assert.equal(byDigest.json.Descriptor.digest, digest);
+  const unknown = await d2.api('GET', `/distribution/${reg.host}/base:nope/json`);
+  assert.equal(unknown.status, 404, unknown.body);
+  assert.match(unknown.json.message, /manifest unknown/);
+});

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { TestDaemon } from '../helpers/daemon.js';
+import { BERTHD, TestDaemon } from '../helpers/daemon.js';
 import { TestRegistry } from '../helpers/registry.js';
 
 /** This host's first non-loopback IPv4 address: reached without leaving the machine. */
@@ -142,9 +142,8 @@ test('/info shows insecure registries and mirrors in RegistryConfig', { skip }, 
 });
 
 test('berthd refuses a malformed --insecure-registry or --registry-mirror before starting', () => {
-  const berthd = join(process.cwd(), 'build', 'src', 'bin', 'berthd.js');
   for (const args of [['--insecure-registry', 'not/a/cidr'], ['--registry-mirror', 'ftp://mirror.example']]) {
-    const r = spawnSync(process.execPath, ['--lite-mode', berthd, ...args], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--lite-mode', BERTHD, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 125, r.stderr);
     assert.match(r.stderr, new RegExp(`berthd: invalid ${args[0]}`));
   }

@@ -22,6 +22,11 @@ export function distributionRoutes(router: Router, engine: Engine): void {
     await withProgress(ctx, (progress) => engine.distribution.push({ reference, allTags, credentials, progress }));
   });
 
+  router.add('GET', '/distribution/{name*}/json', async (ctx) => {
+    const credentials = decodeRegistryAuth(headerOf(ctx, 'x-registry-auth'));
+    ctx.reply(200, await engine.distribution.inspect(ctx.params.name, credentials));
+  });
+
   router.add('POST', '/auth', async (ctx) => {
     const body = (await ctx.json<Record<string, string>>()) ?? {};
     const credentials = decodeRegistryAuth(Buffer.from(JSON.stringify(body)).toString('base64url'));
