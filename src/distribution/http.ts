@@ -43,13 +43,20 @@ const MAX_REDIRECTS = 5;
 /** Sends one request, following redirects for body-less requests. Rejects with the socket error. */
 export async function send(url: string | URL, o: HttpRequest, redirects = 0): Promise<HttpResponse> {
   const u = new URL(url);
+  let answer: IncomingMessage | undefined;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const tls = u.protocol === 'https:' ? { ...(o.secureContext && { secureContext: o.secureContext }), ...(o.verify === false && { rejectUnauthorized: false }) } : {};
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: o.method, headers: o.headers, signal: o.signal, ...tls }, resolve);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: o.method, headers: o.headers, signal: o.signal, ...tls }, (r) => {
+      answer = r;
+      resolve(r);
+    });
     req.once('error', reject);
     if (o.timeoutMs !== undefined) {
       req.setTimeout(o.timeoutMs, () => {
-        req.destroy(Object.assign(new Error(`no answer within ${Math.round(o.timeoutMs! / 1000)} s`), { code: 'ETIMEDOUT' }));
+        const err = Object.assign(new Error(`no answer within ${Math.round(o.timeoutMs! / 1000)} s`), { code: 'ETIMEDOUT' });
+        // Once the answer has begun, its reader must see the timeout (not a bare "aborted").
+        if (answer) answer.destroy(err);
+        req.destroy(err);
       });
     }
     if (o.body instanceof Readable) pipeline(o.body, req).catch(reject);

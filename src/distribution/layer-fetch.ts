@@ -12,6 +12,7 @@ import type { Digest } from '../spec/ids.js';
 import type { OciDescriptor } from '../spec/oci-image.js';
 import type { BlobWriter, ContentStore } from '../store/index.js';
 import { EngineError, invalidArgument } from '../util/errors.js';
+import { causeText } from './auth.js';
 import type { RegistryClient } from './registry-client.js';
 import type { ProgressSink, PullSink, StagedLayer } from './types.js';
 
@@ -143,11 +144,16 @@ async function writeBatch(writer: BlobWriter, chunks: Buffer[]): Promise<void> {
   await writer.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
 }
 
-/** Size and digest mismatches name the registry, the repository and the blob. */
+/**
+ * Size and digest mismatches, and a connection that broke or went silent in
+ * the middle of a blob, name the registry, the repository and the blob.
+ */
 function blobError(ctx: Pick<FetchContext, 'client'>, desc: OciDescriptor, err: unknown): unknown {
   const message = (err as Error)?.message ?? '';
-  if (message.startsWith('blob ')) return invalidArgument(`${ctx.client.domain}/${ctx.client.path}: ${message} for ${desc.digest}`);
-  return err;
+  const where = `${ctx.client.domain}/${ctx.client.path}`;
+  if (message.startsWith('blob ')) return invalidArgument(`${where}: ${message} for ${desc.digest}`);
+  if (err instanceof EngineError || (err as Error)?.name === 'AbortError') return err;
+  return new EngineError('Internal', `${where}: reading blob ${desc.digest}: ${causeText(err)}`);
 }
 
 function unpackError(ctx: FetchContext, desc: OciDescriptor, err: unknown): unknown {

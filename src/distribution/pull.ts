@@ -151,8 +151,13 @@ async function fetchManifest(client: RegistryClient, reference: string, display:
 function isList(mediaType: string, bytes: Buffer): boolean {
   if (LIST_TYPES.has(mediaType)) return true;
   if (IMAGE_TYPES.has(mediaType)) return false;
-  const parsed = JSON.parse(bytes.toString('utf8')) as { manifests?: unknown; mediaType?: string };
-  return Array.isArray(parsed.manifests) || LIST_TYPES.has(parsed.mediaType ?? '');
+  let parsed: { manifests?: unknown; mediaType?: string };
+  try {
+    parsed = JSON.parse(bytes.toString('utf8')) as typeof parsed;
+  } catch {
+    return false; // parseImageManifest words the error
+  }
+  return Array.isArray(parsed?.manifests) || LIST_TYPES.has(parsed?.mediaType ?? '');
 }
 
 /** The config's diffIDs, one per manifest layer, each a valid sha256 digest. */
@@ -177,7 +182,7 @@ function parseImageManifest(bytes: Buffer, display: string): OciManifest {
   } catch {
     throw invalidArgument(`${display}: the registry sent a manifest that is not JSON`);
   }
-  if (m.schemaVersion !== 2 || !m.config?.digest || !Array.isArray(m.layers)) {
+  if (m?.schemaVersion !== 2 || !m.config?.digest || !Array.isArray(m.layers)) {
     throw invalidArgument(`${display}: unsupported manifest (only Docker schema 2 and OCI image manifests can be pulled)`);
   }
   return m;
