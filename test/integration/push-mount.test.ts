@@ -161,3 +161,41 @@ test('GET /distribution/{name}/json describes a remote image without pulling it'
   assert.equal(unknown.status, 404, unknown.body);
   assert.match(unknown.json.message, /manifest unknown/);
 });
+
+test('push skips foreign (non-distributable) layers and keeps them in the manifest, as docker does', async () => {
+  const layout = join(scratch, 'foreign-layout');
+  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
+  const put = (buf: Buffer) => {
+    const hex = createHash('sha256').update(buf).digest('hex');
+    writeFileSync(join(layout, 'blobs', 'sha256', hex), buf);
+    return { digest: `sha256:${hex}`, size: buf.length };
+  };
+  const base = readFileSync(busyboxTar());
+  const src = join(scratch, 'foreign-src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'licensed'), 'not for redistribution');
+  const tar = spawnSync('tar', ['-C', src, '-cf', '-', '.']).stdout;
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const foreign = { mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar', ...put(tar), urls: ['https://downloads.example/licensed.tar'] };
+  const layers = [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...put(base) }, foreign];
+  const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [sha(base), sha(tar)] } })));
+  const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers })));
+  writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': `${reg.host}/foreign:1` } }] }));
+  const archive = join(scratch, 'foreign.tar');
+  spawnSync('tar', ['-C', layout, '-cf', archive, '.']);
+  const load = await d.berth(['load', '-i', archive]);
+  assert.equal(load.code, 0, load.stderr);
+  const tag = await d.berth(['tag', load.stdout.trim().split(' ').pop() ?? '', `${reg.host}/foreign:1`]);
+  assert.equal(tag.code, 0, tag.stderr);
+
+  const push = await d.berth(['push', `${reg.host}/foreign:1`]);
+  assert.equal(push.code, 0, push.stderr);
+  assert.match(push.stdout, new RegExp(`${foreign.digest.slice(7, 19)}: Skipped foreign layer`));
+  const raw = skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/foreign:1`]);
+  assert.equal(raw.code, 0, raw.stderr);
+  const pushed = JSON.parse(raw.stdout).layers[1];
+  assert.deepEqual([pushed.mediaType, pushed.digest, pushed.urls], [foreign.mediaType, foreign.digest, foreign.urls]);
+  const head = await fetch(`${reg.url}/v2/foreign/blobs/${foreign.digest}`, { method: 'HEAD' });
+  assert.equal(head.status, 404, 'the foreign layer was not uploaded');
+});
