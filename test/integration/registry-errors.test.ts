@@ -42,12 +42,12 @@ async function listen(server: Server | TcpServer): Promise<string> {
   return `127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
 }
 
-/** Nothing of a failed pull may be left: no image, no temp files, no staged layers. */
-function assertNothingStored(): void {
-  const tmp = (dir: string) => readdirSync(join(d2.dataRoot, dir)).filter((n) => n.startsWith('.tmp'));
+/** Nothing of a failed pull may be left: no image, no temp files, no staged layers, on a daemon that started empty. */
+function assertNothingStored(daemon = d2): void {
+  const tmp = (dir: string) => readdirSync(join(daemon.dataRoot, dir)).filter((n) => n.startsWith('.tmp'));
   assert.deepEqual(tmp('blobs'), []);
   assert.deepEqual(tmp('layers'), []);
-  assert.deepEqual(readdirSync(join(d2.dataRoot, 'layers')).filter((n) => !n.startsWith('.')), []);
+  assert.deepEqual(readdirSync(join(daemon.dataRoot, 'layers')).filter((n) => !n.startsWith('.')), []);
 }
 
 test('a malformed reference is refused before any registry is asked', async () => {
@@ -98,7 +98,8 @@ test('a registry that never answers fails after the timeout, naming it', async (
   assertNothingStored();
 });
 
-test('a registry that goes silent inside a layer leaves nothing behind, and the next pull works', async () => {
+/** A proxy to the real registry that, while `stall` is set, sends half of each big blob and then nothing. */
+async function stallingProxy(): Promise<{ host: string; stall: (on: boolean) => void }> {
   let stall = true;
   const upstream = new URL(reg.url);
   const host = await listen(
@@ -120,14 +121,61 @@ test('a registry that goes silent inside a layer leaves nothing behind, and the 
       req.pipe(fwd);
     }),
   );
-  const r = await d2.berth(['pull', `${host}/src/bb:1`]);
+  return { host, stall: (on) => (stall = on) };
+}
+
+test('a registry that goes silent inside a layer leaves nothing behind, and the next pull works', async () => {
+  const proxy = await stallingProxy();
+  const r = await d2.berth(['pull', `${proxy.host}/src/bb:1`]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, new RegExp(`${host}/src/bb: reading blob sha256:[a-f0-9]{64}: i/o timeout`));
-  assert.equal((await d2.api('GET', `/images/${host}/src/bb:1/json`)).status, 404);
+  assert.match(r.stderr, new RegExp(`${proxy.host}/src/bb: reading blob sha256:[a-f0-9]{64}: i/o timeout`));
+  assert.equal((await d2.api('GET', `/images/${proxy.host}/src/bb:1/json`)).status, 404);
   assertNothingStored();
-  stall = false;
-  const again = await d2.berth(['pull', `${host}/src/bb:1`]);
+  proxy.stall(false);
+  const again = await d2.berth(['pull', `${proxy.host}/src/bb:1`]);
   assert.equal(again.code, 0, again.stderr);
-  const run = await d2.berth(['run', '--rm', `${host}/src/bb:1`, 'echo', 'whole']);
+  const run = await d2.berth(['run', '--rm', `${proxy.host}/src/bb:1`, 'echo', 'whole']);
   assert.equal(run.stdout.trim(), 'whole');
+  assert.equal((await d2.berth(['rmi', `${proxy.host}/src/bb:1`])).code, 0);
+});
+
+test('a client that goes away mid-pull cancels it: nothing is left, and the next pull works', async () => {
+  // A daemon with the default 30 s registry timeout: only the cancellation can clean up in time.
+  const d3 = await TestDaemon.start({ busybox: false });
+  try {
+    const proxy = await stallingProxy();
+    // Pull through the API and hang up once the layer is downloading.
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ socketPath: d3.socket, method: 'POST', path: `/images/create?fromImage=${proxy.host}/src/bb&tag=1` }, (res) => {
+        let seen = '';
+        res.on('data', (c: Buffer) => {
+          seen += c.toString();
+          if (seen.includes('"Downloading"')) {
+            req.destroy();
+            resolve();
+          }
+        });
+        res.on('end', () => reject(new Error(`the pull ended before downloading: ${seen}`)));
+      });
+      req.on('error', () => undefined);
+      req.end();
+    });
+    // The daemon drops the half layer on its own; wait until it has (never, if it does not cancel).
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        assertNothingStored(d3);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.equal((await d3.api('GET', `/images/${proxy.host}/src/bb:1/json`)).status, 404);
+    proxy.stall(false);
+    const again = await d3.berth(['pull', `${proxy.host}/src/bb:1`]);
+    assert.equal(again.code, 0, again.stderr);
+  } finally {
+    await d3.stop();
+  }
 });
