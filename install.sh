@@ -17,11 +17,12 @@ export DEBIAN_FRONTEND=noninteractive
 apt_install() { apt-get install -y -q --no-install-recommends "$@"; }
 
 # The OCI runtimes and monitor, the network stack, busybox for base images, and the
-# small tools the engine and scripts call (ip, mount, setfattr, file, tar), and tmux,
-# which the terminal tests drive `berth run -it` through, and tini, whose static
-# binary is the init that `run --init` mounts at /sbin/docker-init.
+# small tools the engine and scripts call (ip, mount, setfattr, file, tar, zstd for
+# zstd image layers, openssl for the TLS registry tests), tmux, which the terminal
+# tests drive `berth run -it` through, and tini, whose static binary is the init
+# that `run --init` mounts at /sbin/docker-init.
 packages="crun runc conmon busybox-static iproute2 iptables netavark aardvark-dns \
-attr file tar ca-certificates util-linux mount tmux skopeo apache2-utils tini"
+attr file tar zstd openssl ca-certificates util-linux mount tmux skopeo apache2-utils tini"
 
 say "apt-get update"
 apt-get update -q >/dev/null

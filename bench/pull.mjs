@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Pull throughput: berth pull of a ~200 MB random-content, 4-layer image from a
-// loopback docker-registry, against `skopeo copy docker://… dir:` of the same
-// image in the same run. Prints both times, MB/s and the ratio (berth / skopeo).
-// Usage: npm run build && node bench/pull.mjs [--mb N]. Needs root, docker-registry
-// and skopeo (./install.sh). Everything lives under temp dirs removed at the end.
+// Pull and push throughput: berth pull of a ~200 MB random-content, 4-layer
+// image from a loopback docker-registry into a clean store, against
+// `skopeo copy docker://… dir:` of the same image; and berth push of it to an
+// empty registry against `skopeo copy dir: docker://…`. Runs are interleaved
+// (berth, skopeo, berth, …) and medians reported, with the ratio berth / skopeo.
+// Usage: npm run build && node bench/pull.mjs [--mb N] [--runs N]. Needs root,
+// docker-registry and skopeo (./install.sh). Everything lives under temp dirs
+// removed at the end.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +17,8 @@ import { TestRegistry } from '../build/test/helpers/registry.js';
 
 const mbArg = process.argv.indexOf('--mb');
 const totalMb = mbArg > 0 ? Number(process.argv[mbArg + 1]) : 200;
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
 const LAYERS = 4;
 
 function sh(cmd, args) {
@@ -57,21 +62,45 @@ try {
   reg = await TestRegistry.start();
   sh('skopeo', ['copy', '--dest-tls-verify=false', `oci:${join(work, 'layout')}:bench`, `docker://${reg.host}/bench:1`]);
   daemon = await TestDaemon.start({ busybox: false });
+  const ref = `${reg.host}/bench:1`;
+  const timed = async (fn) => {
+    const t = performance.now();
+    await fn();
+    return performance.now() - t;
+  };
+  const berth = async (args) => {
+    const r = await daemon.berth(args, { timeoutMs: 600_000 });
+    if (r.code !== 0) throw new Error(`berth ${args.join(' ')} failed: ${r.stderr}`);
+  };
+  const pull = { berth: [], skopeo: [] };
+  const push = { berth: [], skopeo: [] };
+  for (let i = 0; i < RUNS; i++) {
+    const dir = join(work, `skopeo-dir-${i}`);
+    pull.skopeo.push(await timed(() => sh('skopeo', ['copy', '--src-tls-verify=false', `docker://${ref}`, `dir:${dir}`])));
+    if (i > 0) await berth(['rmi', ref]);
+    pull.berth.push(await timed(() => berth(['pull', '-q', ref])));
+    // Pushes go to an empty registry each, so every blob is really sent.
+    const target = await TestRegistry.start();
+    try {
+      push.berth.push(await timed(() => berth(['tag', ref, `${target.host}/bench:1`]).then(() => berth(['push', '-q', `${target.host}/bench:1`]))));
+      push.skopeo.push(await timed(() => sh('skopeo', ['copy', '--dest-tls-verify=false', `dir:${dir}`, `docker://${target.host}/bench-skopeo:1`])));
+      await berth(['rmi', `${target.host}/bench:1`]);
+    } finally {
+      await target.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 
-  let t = performance.now();
-  sh('skopeo', ['copy', '--src-tls-verify=false', `docker://${reg.host}/bench:1`, `dir:${join(work, 'skopeo-dir')}`]);
-  const skopeoMs = performance.now() - t;
-
-  t = performance.now();
-  const r = await daemon.berth(['pull', '-q', `${reg.host}/bench:1`], { timeoutMs: 600_000 });
-  const berthMs = performance.now() - t;
-  if (r.code !== 0) throw new Error(`berth pull failed: ${r.stderr}`);
-
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const mb = bytes / 1e6;
-  console.log(`image: ${LAYERS} layers, ${mb.toFixed(0)} MB compressed, loopback registry`);
-  console.log(`skopeo copy → dir:   ${(skopeoMs / 1000).toFixed(2)} s  ${(mb / (skopeoMs / 1000)).toFixed(0)} MB/s (download only)`);
-  console.log(`berth pull:          ${(berthMs / 1000).toFixed(2)} s  ${(mb / (berthMs / 1000)).toFixed(0)} MB/s (download, verify, unpack)`);
-  console.log(`ratio berth/skopeo:  ${(berthMs / skopeoMs).toFixed(2)}`);
+  const line = (label, ms, what) => console.log(`${label.padEnd(26)} ${(ms / 1000).toFixed(2)} s  ${(mb / (ms / 1000)).toFixed(0).padStart(4)} MB/s  ${what}`);
+  console.log(`image: ${LAYERS} layers, ${mb.toFixed(0)} MB compressed, loopback registry; medians of ${RUNS} interleaved runs`);
+  line('skopeo copy docker:// dir:', median(pull.skopeo), '(download, verify)');
+  line('berth pull', median(pull.berth), '(download, verify, unpack)');
+  console.log(`pull ratio berth/skopeo:   ${(median(pull.berth) / median(pull.skopeo)).toFixed(2)}   runs berth ${pull.berth.map((x) => (x / 1000).toFixed(2)).join(' ')} / skopeo ${pull.skopeo.map((x) => (x / 1000).toFixed(2)).join(' ')}`);
+  line('skopeo copy dir: docker://', median(push.skopeo), '(upload)');
+  line('berth push', median(push.berth), '(upload)');
+  console.log(`push ratio berth/skopeo:   ${(median(push.berth) / median(push.skopeo)).toFixed(2)}   runs berth ${push.berth.map((x) => (x / 1000).toFixed(2)).join(' ')} / skopeo ${push.skopeo.map((x) => (x / 1000).toFixed(2)).join(' ')}`);
 } finally {
   await daemon?.stop().catch(() => undefined);
   await reg?.stop().catch(() => undefined);

@@ -1,7 +1,7 @@
 import { readFile, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createApiServer, ENGINE_VERSION, API_VERSION } from '../api/index.js';
-import { Engine, parseSeccompProfile, type EngineOptions } from '../engine/index.js';
+import { Engine, checkRegistryOptions, parseSeccompProfile, type EngineOptions } from '../engine/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log, setLogLevel } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
@@ -18,6 +18,10 @@ interface DaemonFlags {
   seccompProfile?: string;
   init?: boolean;
   initPath?: string;
+  insecureRegistries: string[];
+  registryMirrors: string[];
+  certsDir: string;
+  registryTimeoutMs?: number;
 }
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -34,6 +38,10 @@ Options:
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
       --init                    Run an init in the container to forward signals and reap processes
       --init-path string        Path to the docker-init binary (default "/usr/bin/tini-static")
+      --insecure-registry list  Enable insecure registry communication (host[:port] or CIDR; loopback always is)
+      --registry-certs-dir string  CA and client certificates per registry, as <dir>/<host[:port]>/ca.crt (default "/etc/berth/certs.d")
+      --registry-mirror list    Preferred registry mirror for pulls: URL (every registry) or REGISTRY=URL (one)
+      --registry-timeout int    Seconds a registry may stay silent before the request fails (default 30)
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --seccomp-profile string  Path to seccomp profile. Use "unconfined" to disable the default seccomp profile (default "builtin")
@@ -49,6 +57,9 @@ function parseFlags(argv: string[]): DaemonFlags {
     logLevel: 'info',
     bridge: process.env.BERTH_BRIDGE || undefined,
     bip: process.env.BERTH_BIP || undefined,
+    insecureRegistries: [],
+    registryMirrors: [],
+    certsDir: '/etc/berth/certs.d',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -73,6 +84,15 @@ function parseFlags(argv: string[]): DaemonFlags {
       case '--seccomp-profile': flags.seccompProfile = value(); break;
       case '--init': flags.init = true; break;
       case '--init-path': flags.initPath = value(); break;
+      case '--insecure-registry': flags.insecureRegistries.push(value()); break;
+      case '--registry-mirror': flags.registryMirrors.push(value()); break;
+      case '--registry-certs-dir': flags.certsDir = value(); break;
+      case '--registry-timeout': {
+        const seconds = Number(value());
+        if (!(seconds > 0)) fatalUsage(`invalid --registry-timeout: expected a positive number of seconds`);
+        flags.registryTimeoutMs = seconds * 1000;
+        break;
+      }
       case '-v': case '--version':
         process.stdout.write(`berthd version ${ENGINE_VERSION}, API ${API_VERSION}\n`);
         process.exit(0);
@@ -84,6 +104,11 @@ function parseFlags(argv: string[]): DaemonFlags {
       default:
         fatalUsage(arg.startsWith('-') ? `unknown flag: ${name}` : `berthd takes no arguments, got "${arg}"`);
     }
+  }
+  try {
+    checkRegistryOptions({ insecure: flags.insecureRegistries, mirrors: flags.registryMirrors });
+  } catch (err) {
+    fatalUsage(messageOf(err));
   }
   if (flags.hosts.length === 0) flags.hosts.push(`unix://${flags.execRoot}/berth.sock`);
   if (!flags.pidfile) flags.pidfile = `${flags.execRoot}/berthd.pid`;
@@ -138,6 +163,7 @@ async function main(): Promise<void> {
     seccompProfile: await loadSeccompProfile(flags.seccompProfile),
     init: flags.init,
     initPath: flags.initPath,
+    registry: { insecure: flags.insecureRegistries, mirrors: flags.registryMirrors, certsDir: flags.certsDir, timeoutMs: flags.registryTimeoutMs },
   });
   const api = createApiServer(engine);
   const sockets: string[] = [];

@@ -37,10 +37,18 @@ export function unauthorized(message: string): EngineError {
 /**
  * Fetches a bearer token from the challenge's realm for `scope`. With a username
  * the token server sees basic credentials; with an identity token it gets an
- * OAuth2 refresh-token grant, as docker sends.
+ * OAuth2 refresh-token grant, as docker sends. With `offline` (login), a
+ * username's request also asks for a refresh token (`offline_token=true`),
+ * which docker keeps as the identity token instead of the password.
  */
-export async function fetchToken(challenge: Challenge, scope: string | undefined, creds: RegistryCredentials, registry: string): Promise<string> {
-  if (creds.registrytoken) return creds.registrytoken;
+export async function fetchToken(
+  challenge: Challenge,
+  scope: string | undefined,
+  creds: RegistryCredentials,
+  registry: string,
+  o: { offline?: boolean } = {},
+): Promise<{ token: string; refreshToken?: string }> {
+  if (creds.registrytoken) return { token: creds.registrytoken };
   const realm = challenge.params.realm;
   if (!realm) throw unauthorized(`${registry}: the registry asked for a bearer token without naming a realm`);
   const url = new URL(realm);
@@ -56,6 +64,10 @@ export async function fetchToken(challenge: Challenge, scope: string | undefined
     } else {
       if (service) url.searchParams.set('service', service);
       if (wantScope) url.searchParams.set('scope', wantScope);
+      if (o.offline && creds.username) {
+        url.searchParams.set('offline_token', 'true');
+        url.searchParams.set('client_id', 'berth');
+      }
       const auth = basicHeader(creds);
       res = await send(url, { method: 'GET', headers: auth ? { Authorization: auth } : {} });
     }
@@ -70,10 +82,15 @@ export async function fetchToken(challenge: Challenge, scope: string | undefined
     await res.cancel();
     throw new EngineError('Internal', `${registry}: token server ${url.origin} answered ${res.status}`);
   }
-  const body = (await res.json()) as { token?: string; access_token?: string };
+  let body: { token?: string; access_token?: string; refresh_token?: string };
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    throw new EngineError('Internal', `${registry}: the token server ${url.origin} answered something that is not JSON`);
+  }
   const token = body.token ?? body.access_token;
   if (!token) throw unauthorized(`${registry}: the token server answered without a token`);
-  return token;
+  return { token, ...(typeof body.refresh_token === 'string' && body.refresh_token !== '' && { refreshToken: body.refresh_token }) };
 }
 
 /** The system error behind a failed fetch, as Go's net package words it. */

@@ -4,6 +4,7 @@
  */
 import { invalidArgument } from '../util/errors.js';
 import { RegistryClient } from './registry-client.js';
+import type { RegistryHosts } from './registry-hosts.js';
 import type { RegistryCredentials } from './types.js';
 
 /** Decodes X-Registry-Auth; an absent or empty header means anonymous. */
@@ -47,9 +48,13 @@ export function registryDomain(serverAddress: string | undefined): string {
 /**
  * `POST /auth`: checks the credentials against the registry's `/v2/`. Wrong
  * credentials raise Unauthorized naming the registry, never the password.
+ * When the registry's token server hands out a refresh token, it is returned
+ * as the IdentityToken, which clients store instead of the password.
  */
-export async function checkLogin(serverAddress: string | undefined, creds: RegistryCredentials): Promise<{ Status: string; IdentityToken: string }> {
+export async function checkLogin(hosts: RegistryHosts, serverAddress: string | undefined, creds: RegistryCredentials): Promise<{ Status: string; IdentityToken: string }> {
   const domain = registryDomain(serverAddress);
-  await new RegistryClient(domain, '', creds, 'pull').ping();
-  return { Status: 'Login Succeeded', IdentityToken: '' };
+  const client = new RegistryClient(hosts.registry(domain), '', creds, 'pull');
+  client.offlineToken = true;
+  await client.ping();
+  return { Status: 'Login Succeeded', IdentityToken: client.refreshToken ?? '' };
 }

@@ -1,23 +1,28 @@
 /**
  * `docker pull`: resolves a reference to one platform's manifest, fetches the
- * config and every missing layer blob in parallel into the content store (each
- * verified against its digest before it becomes visible), then hands the image
- * to the image store, which unpacks layers and sets the references last. A pull
- * that fails or is interrupted leaves at most complete, verified blobs behind
- * and no reference to anything incomplete.
+ * config, then downloads every missing layer blob in parallel, unpacking each
+ * while it downloads (layer-fetch.ts). Blobs become visible once their digest
+ * verified; unpacked layers once every blob verified and each tar matched its
+ * diffID; the image and its references last. A pull that fails or is
+ * interrupted leaves at most complete, verified blobs behind, and no layer or
+ * reference to anything incomplete; the next pull fetches only what is missing.
  */
 import type { Digest } from '../spec/ids.js';
 import type { OciDescriptor, OciIndex, OciManifest } from '../spec/oci-image.js';
-import { sha256Digest, type ContentStore } from '../store/index.js';
-import { invalidArgument, notFound } from '../util/errors.js';
+import { isDigest, sha256Digest, type ContentStore } from '../store/index.js';
+import { invalidArgument, messageOf, notFound } from '../util/errors.js';
+import { log } from '../util/log.js';
 import { familiarString, parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from '../util/reference.js';
+import type { BlobSources } from './blob-sources.js';
+import type { RegistryHosts } from './registry-hosts.js';
+import { fetchLayer, fetchSmallBlob, runLimited, shortId, type LayerJob } from './layer-fetch.js';
 import { RegistryClient } from './registry-client.js';
-import type { PlatformWanted, ProgressSink, PullSink, RegistryCredentials } from './types.js';
+import type { PlatformWanted, ProgressSink, PullSink, RegistryCredentials, StagedLayer } from './types.js';
 
 const LIST_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const IMAGE_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
-/** Layers fetched at once; more gains little on one link and costs file handles. */
-const PARALLEL = 3;
+/** Layers fetched and unpacked at once; more gains little on one link and costs file handles. */
+const PARALLEL = 4;
 
 export interface PullOptions {
   reference: string;
@@ -30,14 +35,17 @@ export interface PullOptions {
 export interface PullDeps {
   content: ContentStore;
   sink: PullSink;
+  /** Remembers which repository the blobs came from (for cross-repository mounts on push). */
+  sources: BlobSources;
+  /** How registries and their mirrors are reached. */
+  hosts: RegistryHosts;
 }
 
 export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: string; digest: Digest }> {
   const ref = withDefaultTag(parseReference(o.reference));
   const wanted = parsePlatform(o.platform);
-  const client = new RegistryClient(ref.domain, ref.path, o.credentials ?? {}, 'pull');
   const display = familiarString(ref);
-  const top = await fetchManifest(client, ref.digest ?? ref.tag ?? 'latest', display, ref.digest);
+  const { client, top } = await firstAnswering(deps.hosts, ref, o.credentials ?? {}, display);
   let manifestBytes = top.bytes;
   let manifestDigest = top.digest;
   const extra: Array<{ bytes: Buffer; digest: Digest }> = [];
@@ -51,10 +59,31 @@ export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: s
   const manifest = parseImageManifest(manifestBytes, display);
   o.progress({ status: `Pulling from ${familiarPath(ref)}`, id: ref.digest ?? ref.tag });
 
-  await fetchBlob(deps.content, client, manifest.config, undefined, o.signal);
+  await fetchSmallBlob({ content: deps.content, client, signal: o.signal }, manifest.config);
+  const diffIds = configDiffIds(await deps.content.readBlob(manifest.config.digest), manifest, display);
   const layers = manifest.layers;
-  for (const l of layers) o.progress({ status: (await deps.content.hasBlob(l.digest)) ? 'Already exists' : 'Pulling fs layer', id: shortId(l.digest) });
-  await runLimited(layers, PARALLEL, (l) => fetchBlob(deps.content, client, l, o.progress, o.signal));
+  const jobs: LayerJob[] = [];
+  for (let index = 0; index < layers.length; index++) {
+    const desc = layers[index];
+    const job = { desc, index, needBlob: !(await deps.content.hasBlob(desc.digest)), needUnpack: !(await deps.sink.layerPresent(diffIds, index)) };
+    jobs.push(job);
+    o.progress({ status: job.needBlob || job.needUnpack ? 'Pulling fs layer' : 'Already exists', id: shortId(desc.digest) });
+  }
+  // Every layer downloads and unpacks at once, each into hidden staging; they
+  // become visible together, after every blob verified.
+  const staged: StagedLayer[] = [];
+  const ctx = { content: deps.content, client, sink: deps.sink, diffIds, progress: o.progress, signal: o.signal };
+  try {
+    await runLimited(jobs.filter((j) => j.needBlob || j.needUnpack), PARALLEL, async (job) => {
+      const s = await fetchLayer(ctx, job);
+      if (s) staged.push(s);
+      if (job.needUnpack) o.progress({ status: 'Extracting', id: shortId(job.desc.digest), progressDetail: { current: job.desc.size, total: job.desc.size } });
+    });
+    await deps.sink.commitLayers(staged);
+  } finally {
+    for (const s of staged) await s.discard();
+  }
+  for (const job of jobs) if (job.needBlob || job.needUnpack) o.progress({ status: 'Pull complete', id: shortId(job.desc.digest), progressDetail: {} });
   for (const b of extra) await deps.content.writeBlob(b.bytes, { expected: b.digest });
   await deps.content.writeBlob(manifestBytes, { expected: manifestDigest });
 
@@ -62,14 +91,8 @@ export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: s
   if (!ref.digest && ref.tag) references.unshift(referenceString({ domain: ref.domain, path: ref.path, tag: ref.tag }));
   const lookup = referenceString(ref.digest ? { domain: ref.domain, path: ref.path, digest: ref.digest } : ref);
   const before = await deps.sink.currentId(lookup);
-  const { id } = await deps.sink.addPulled({
-    manifestDigest,
-    references,
-    onExtract: (i, phase) => {
-      const l = layers[i];
-      if (l) o.progress({ status: phase === 'start' ? 'Extracting' : 'Pull complete', id: shortId(l.digest), ...(phase === 'start' && { progressDetail: { current: l.size, total: l.size } }) });
-    },
-  });
+  const { id } = await deps.sink.addPulled({ manifestDigest, references });
+  await deps.sources.add([manifest.config.digest, ...layers.map((l) => l.digest)], { registry: ref.domain, repository: ref.path });
   o.progress({ status: `Digest: ${top.digest}` });
   o.progress({ status: before === id ? `Status: Image is up to date for ${display}` : `Status: Downloaded newer image for ${display}` });
   return { id, digest: top.digest };
@@ -82,9 +105,34 @@ export async function pullImage(deps: PullDeps, o: PullOptions): Promise<{ id: s
 export async function pullAllTags(deps: PullDeps, o: PullOptions): Promise<void> {
   const ref = parseReference(o.reference);
   if (ref.tag !== undefined || ref.digest !== undefined) throw invalidArgument('tag can\'t be used with --all-tags/-a');
-  const tags = await new RegistryClient(ref.domain, ref.path, o.credentials ?? {}, 'pull').tags();
+  const tags = await new RegistryClient(deps.hosts.registry(ref.domain), ref.path, o.credentials ?? {}, 'pull').tags();
   if (tags.length === 0) throw notFound(`${familiarString(ref)}: the repository has no tags`);
   for (const tag of tags) await pullImage(deps, { ...o, reference: referenceString({ domain: ref.domain, path: ref.path, tag }) });
+}
+
+/**
+ * The reference's manifest from the first endpoint that has it: the mirrors
+ * (anonymously), then the registry. A mirror that fails in any way is passed
+ * over; the registry's own error is the one reported. The endpoint that
+ * answered serves the rest of the pull.
+ */
+async function firstAnswering(
+  hosts: RegistryHosts,
+  ref: ImageReference,
+  creds: RegistryCredentials,
+  display: string,
+): Promise<{ client: RegistryClient; top: { bytes: Buffer; mediaType: string; digest: Digest } }> {
+  const wanted = ref.digest ?? ref.tag ?? 'latest';
+  for (const ep of hosts.pullEndpoints(ref.domain)) {
+    const client = new RegistryClient(ep, ref.path, ep.mirror ? {} : creds, 'pull');
+    try {
+      return { client, top: await fetchManifest(client, wanted, display, ref.digest) };
+    } catch (err) {
+      if (!ep.mirror) throw err;
+      log.debug('registry mirror passed over', { mirror: ep.base, reference: display, error: messageOf(err) });
+    }
+  }
+  throw new Error('unreachable: the registry is always the last endpoint');
 }
 
 async function fetchManifest(client: RegistryClient, reference: string, display: string, expected?: string): Promise<{ bytes: Buffer; mediaType: string; digest: Digest }> {
@@ -93,14 +141,38 @@ async function fetchManifest(client: RegistryClient, reference: string, display:
   if (expected !== undefined && digest !== expected) {
     throw invalidArgument(`manifest verification failed for ${display}: the registry sent ${digest}, not ${expected}`);
   }
+  // The registry names the digest of what it sends; bytes that hash otherwise were damaged or swapped.
+  if (expected === undefined && got.digest?.startsWith('sha256:') && got.digest !== digest) {
+    throw invalidArgument(`manifest verification failed for ${display}: ${client.domain} says ${got.digest}, the bytes are ${digest}`);
+  }
   return { bytes: got.bytes, mediaType: got.mediaType, digest };
 }
 
 function isList(mediaType: string, bytes: Buffer): boolean {
   if (LIST_TYPES.has(mediaType)) return true;
   if (IMAGE_TYPES.has(mediaType)) return false;
-  const parsed = JSON.parse(bytes.toString('utf8')) as { manifests?: unknown; mediaType?: string };
-  return Array.isArray(parsed.manifests) || LIST_TYPES.has(parsed.mediaType ?? '');
+  let parsed: { manifests?: unknown; mediaType?: string };
+  try {
+    parsed = JSON.parse(bytes.toString('utf8')) as typeof parsed;
+  } catch {
+    return false; // parseImageManifest words the error
+  }
+  return Array.isArray(parsed?.manifests) || LIST_TYPES.has(parsed?.mediaType ?? '');
+}
+
+/** The config's diffIDs, one per manifest layer, each a valid sha256 digest. */
+function configDiffIds(bytes: Buffer, manifest: OciManifest, display: string): Digest[] {
+  let config: { rootfs?: { diff_ids?: unknown } };
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as typeof config;
+  } catch {
+    throw invalidArgument(`${display}: the image config is not JSON`);
+  }
+  const ids = config.rootfs?.diff_ids;
+  if (!Array.isArray(ids) || ids.length !== manifest.layers.length || !ids.every((d) => typeof d === 'string' && isDigest(d))) {
+    throw invalidArgument(`${display}: the image config lists ${Array.isArray(ids) ? ids.length : 'no'} diffIDs for ${manifest.layers.length} layers`);
+  }
+  return ids as Digest[];
 }
 
 function parseImageManifest(bytes: Buffer, display: string): OciManifest {
@@ -110,7 +182,7 @@ function parseImageManifest(bytes: Buffer, display: string): OciManifest {
   } catch {
     throw invalidArgument(`${display}: the registry sent a manifest that is not JSON`);
   }
-  if (m.schemaVersion !== 2 || !m.config?.digest || !Array.isArray(m.layers)) {
+  if (m?.schemaVersion !== 2 || !m.config?.digest || !Array.isArray(m.layers)) {
     throw invalidArgument(`${display}: unsupported manifest (only Docker schema 2 and OCI image manifests can be pulled)`);
   }
   return m;
@@ -137,66 +209,6 @@ function choosePlatform(index: OciIndex, want: PlatformWanted, display: string):
     throw notFound(`no matching manifest for ${name} in the manifest list entries of ${display}`);
   }
   return exact;
-}
-
-/**
- * Fetches one blob unless the store has it, streaming it into a writer that
- * checks size and digest on commit. Progress goes to `progress` when given.
- */
-async function fetchBlob(content: ContentStore, client: RegistryClient, desc: OciDescriptor, progress: ProgressSink | undefined, signal?: AbortSignal): Promise<void> {
-  if (await content.hasBlob(desc.digest)) return;
-  const id = shortId(desc.digest);
-  const body = await client.blob(desc.digest, signal);
-  const writer = await content.ingest({ expected: desc.digest, size: desc.size });
-  try {
-    let last = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      await writer.write(chunk);
-      // About one progress line per 512 KiB: docker's bar, not a flood.
-      if (progress && (last === 0 || writer.written - last >= 512 * 1024)) {
-        last = writer.written;
-        progress({ status: 'Downloading', id, progressDetail: { current: writer.written, total: desc.size }, progress: bar(writer.written, desc.size) });
-      }
-    }
-    progress?.({ status: 'Verifying Checksum', id, progressDetail: {} });
-    await writer.commit();
-    progress?.({ status: 'Download complete', id, progressDetail: {} });
-  } catch (err) {
-    body.destroy();
-    if ((err as Error).message?.startsWith('blob ')) throw invalidArgument(`${client.domain}/${client.path}: ${(err as Error).message} for ${desc.digest}`);
-    throw err;
-  } finally {
-    await writer.abort();
-  }
-}
-
-async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && failed === undefined) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
-}
-
-export function shortId(digest: string): string {
-  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
-}
-
-/** Docker's text bar: `[=====>      ]  1.2MB/3.4MB`. */
-export function bar(current: number, total: number): string {
-  const width = 50;
-  const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const human = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}kB` : `${n}B`);
-  return `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}] ${human(current)}/${human(total)}`;
 }
 
 /** `library/busybox` for docker.io, `127.0.0.1:5000/x` shows as `x`, as docker prints it. */

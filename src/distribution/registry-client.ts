@@ -1,13 +1,15 @@
 /**
- * A client for one repository on one registry (distribution spec v2): manifests,
- * blobs and uploads, with the authentication dance done once per client and the
- * resulting Authorization header reused. Loopback registries (127.0.0.0/8,
- * localhost, ::1) are spoken to over plain HTTP, every other one over HTTPS.
+ * A client for one repository on one registry endpoint (distribution spec v2):
+ * manifests, blobs and uploads, with the authentication dance done once per
+ * client and the resulting Authorization header reused. The endpoint
+ * (registry-hosts.ts) says how to reach it: HTTPS, verified, for secure
+ * registries; for insecure ones HTTPS unverified first, then plain HTTP.
  */
 import { Readable } from 'node:stream';
-import { EngineError, notFound } from '../util/errors.js';
+import { EngineError, hasCode, notFound } from '../util/errors.js';
 import { send, type HttpResponse } from './http.js';
 import { basicHeader, causeText, fetchToken, parseChallenge, unauthorized } from './auth.js';
+import type { Endpoint } from './registry-hosts.js';
 import type { RegistryCredentials } from './types.js';
 
 export const MANIFEST_ACCEPT = [
@@ -17,14 +19,6 @@ export const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
-/** Where `domain` is served: docker.io is registry-1.docker.io; loopback is plain HTTP. */
-export function registryBase(domain: string): string {
-  if (domain === 'docker.io') return 'https://registry-1.docker.io';
-  const host = domain.replace(/:\d+$/, '');
-  const insecure = host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
-  return `${insecure ? 'http' : 'https'}://${domain}`;
-}
-
 export interface RequestOptions {
   headers?: Record<string, string>;
   body?: Buffer | Readable;
@@ -33,23 +27,29 @@ export interface RequestOptions {
 }
 
 export class RegistryClient {
-  readonly base: string;
+  private base: string;
+  readonly domain: string;
   private authorization: string | undefined;
+  /** Ask token servers for a refresh token too (login); the one received lands in `refreshToken`. */
+  offlineToken = false;
+  refreshToken: string | undefined;
 
   constructor(
-    readonly domain: string,
+    private readonly endpoint: Endpoint,
     readonly path: string,
     private readonly creds: RegistryCredentials,
     /** Token scope actions: `pull` or `pull,push`. */
     private readonly actions: string,
   ) {
-    this.base = registryBase(domain);
+    this.base = endpoint.base;
+    this.domain = endpoint.domain;
   }
 
   /** Sends one request; on a 401 it answers the challenge once and retries. */
   async request(method: string, pathOrUrl: string, o: RequestOptions = {}): Promise<HttpResponse> {
-    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}${pathOrUrl}`;
-    let res = await this.send(method, url, o);
+    // Read the base at each send: the first may have moved an insecure registry to plain HTTP.
+    const url = (): string => (pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}${pathOrUrl}`);
+    let res = await this.send(method, url(), o);
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     await res.cancel();
@@ -60,10 +60,12 @@ export class RegistryClient {
       this.authorization = header;
     } else {
       const scope = this.path ? `repository:${this.path}:${this.actions}` : undefined;
-      this.authorization = `Bearer ${await fetchToken(challenge, scope, this.creds, this.domain)}`;
+      const got = await fetchToken(challenge, scope, this.creds, this.domain, { offline: this.offlineToken });
+      this.authorization = `Bearer ${got.token}`;
+      this.refreshToken ??= got.refreshToken;
     }
     if (o.body instanceof Readable) throw unauthorized(`${this.domain}: the registry asked for credentials in the middle of an upload`);
-    res = await this.send(method, url, o);
+    res = await this.send(method, url(), o);
     if (res.status === 401) {
       await res.cancel();
       throw unauthorized(`${this.domain}: unauthorized: incorrect username or password`);
@@ -74,13 +76,23 @@ export class RegistryClient {
   private async send(method: string, url: string, o: RequestOptions): Promise<HttpResponse> {
     const headers: Record<string, string> = { 'User-Agent': 'berth', ...o.headers };
     if (this.authorization) headers.Authorization = this.authorization;
+    const ep = this.endpoint;
+    const https = url.startsWith('https:');
     try {
-      return await send(url, { method, headers, body: o.body, signal: o.signal });
+      return await send(url, { method, headers, body: o.body, signal: o.signal, timeoutMs: ep.timeoutMs, ...(https && { secureContext: ep.secureContext(), verify: !ep.insecure }) });
     } catch (err) {
       if (o.signal?.aborted) throw err;
+      // An insecure registry that does not speak TLS: ask again over plain HTTP, as dockerd does.
+      if (https && ep.insecure && url.startsWith(this.base) && !hasCode(err, 'ETIMEDOUT') && !(o.body instanceof Readable)) {
+        this.base = this.base.replace(/^https:/, 'http:');
+        const plainUrl = url.replace(/^https:/, 'http:');
+        const res = await this.send(method, plainUrl, o);
+        ep.answeredPlain();
+        return res;
+      }
       const u = new URL(url);
       const verb = method.charAt(0) + method.slice(1).toLowerCase();
-      throw new EngineError('Internal', `${verb} "${u.origin}${u.pathname}": dial tcp ${u.host}: ${causeText(err)}`);
+      throw new EngineError('Internal', `${verb} "${u.origin}${u.pathname}": ${hasCode(err, 'ETIMEDOUT') ? `${u.host}: ` : `dial tcp ${u.host}: `}${causeText(err)}`);
     }
   }
 

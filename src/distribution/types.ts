@@ -42,6 +42,15 @@ export interface PlatformWanted {
 export interface PullSink {
   /** The image ID (config digest) a full reference names now, if any. */
   currentId(reference: string): Promise<string | undefined>;
+  /** True when layer `index` of an image with these diffIDs is unpacked already. */
+  layerPresent(diffIds: readonly Digest[], index: number): Promise<boolean>;
+  /**
+   * Unpacks layer `index` from its blob's bytes while they arrive, into a hidden
+   * staging area; rejects when the tar is hostile or its sha256 is not the diffID.
+   */
+  stageLayer(input: { diffIds: readonly Digest[]; index: number; stream: AsyncIterable<Buffer> }): Promise<StagedLayer>;
+  /** Makes staged layers visible (one filesystem flush for all). Called only after their blobs verified. */
+  commitLayers(staged: readonly StagedLayer[]): Promise<void>;
   addPulled(input: {
     manifestDigest: Digest;
     /** Full references to set: `host/repo:tag`, `host/repo@sha256:…`. */
@@ -51,7 +60,16 @@ export interface PullSink {
   }): Promise<{ id: string }>;
 }
 
+/** A layer unpacked from a pulled blob, verified, not yet visible (see PullSink). */
+export interface StagedLayer {
+  discard(): Promise<void>;
+}
+
 /** The image store as push sees it: which manifest a local name stands for. */
 export interface PushSource {
   resolve(reference: string): Promise<{ id: string; manifestDigest: Digest }>;
+  /** The local tags of a full repository name (`127.0.0.1:5000/x`), sorted. */
+  tags(repository: string): Promise<string[]>;
+  /** Records `repo@digest` (the pushed manifest) as a name of image `id`. */
+  recordPushed(digestReference: string, id: string): Promise<void>;
 }

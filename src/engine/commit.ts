@@ -17,6 +17,8 @@ export interface CommitRequest {
   comment?: string;
   author?: string;
   changes?: string[];
+  /** Freeze a running container while its layer is read (docker's default: true). */
+  pause?: boolean;
 }
 
 export async function commitContainer(
@@ -39,6 +41,23 @@ export async function commitContainer(
     ...(c.StopSignal && { StopSignal: c.StopSignal }),
     ...(c.Healthcheck && { Healthcheck: { ...c.Healthcheck, Test: c.Healthcheck.Test ?? undefined } }),
   };
+  // As dockerd: a running container is paused for the copy and unpaused after,
+  // so the layer is one consistent moment; a container paused already stays so.
+  const freeze = req.pause !== false && rec.state.status === 'running';
+  if (freeze) await deps.containers.setPaused(rec.id, true);
+  try {
+    return await commitLayer(deps, req, rec, config);
+  } finally {
+    if (freeze) await deps.containers.setPaused(rec.id, false);
+  }
+}
+
+function commitLayer(
+  deps: { images: ImageService; dataRoot: string },
+  req: CommitRequest,
+  rec: { id: string; imageId: string; mounts?: Array<{ Destination: string }> },
+  config: OciImageConfig,
+): Promise<ImageRecord> {
   return deps.images.commit({
     upperDir: join(deps.dataRoot, 'containers', rec.id, 'upper'),
     parentId: rec.imageId,

@@ -10,6 +10,7 @@ import { EventBus } from './events.js';
 import { NetworkService } from '../network/index.js';
 import { networkAttach } from './networks.js';
 import { DistributionService } from './distribution.js';
+import { RegistryHosts, type RegistryHostsOptions } from '../distribution/index.js';
 import { cgroupVersion, goArch, hostFacts, operatingSystem } from './system.js';
 
 export { EventBus } from './events.js';
@@ -36,6 +37,13 @@ export interface EngineOptions {
   init?: boolean;
   /** dockerd --init-path: the init binary (default Debian's tini-static). */
   initPath?: string;
+  /** --insecure-registry, --registry-mirror, the certs.d directory, the registry timeout. */
+  registry?: RegistryHostsOptions;
+}
+
+/** Throws InvalidArgument for a malformed --insecure-registry or --registry-mirror (berthd checks before starting). */
+export function checkRegistryOptions(o: RegistryHostsOptions): void {
+  void new RegistryHosts(o);
 }
 
 export const DEFAULT_BRIDGE = 'berth0';
@@ -64,7 +72,7 @@ export class Engine {
 
   /** Pull, push and login against registries. */
   get distribution(): DistributionService {
-    return (this.dist ??= new DistributionService(this.images, this.events, this.options.dataRoot));
+    return (this.dist ??= new DistributionService(this.images, this.events, this.options.dataRoot, new RegistryHosts(this.options.registry)));
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -138,7 +146,9 @@ export class Engine {
     const io = new ContainerIo({
       execRoot: options.execRoot, find: (ref) => containers.find(ref), connect: connectAttachSocket, resize: resizeTerminal, pids: cgroupPids, ps: psTable,
     });
-    return new Engine(options, images, runtime, containers, events, new Date(), execs, volumes, archive, io, networks);
+    const engine = new Engine(options, images, runtime, containers, events, new Date(), execs, volumes, archive, io, networks);
+    void engine.distribution; // checks the registry options now, not at the first pull
+    return engine;
   }
 
   /** GET /containers/{id}/stats: Docker's stats readings from the container's cgroup. */
@@ -213,7 +223,7 @@ export class Engine {
       OSType: 'linux',
       Architecture: goArch() === 'amd64' ? 'x86_64' : goArch(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      RegistryConfig: this.distribution.registryConfig(),
       NCPU: hostFacts.cpus(),
       MemTotal: hostFacts.memory(),
       GenericResources: null,

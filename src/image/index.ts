@@ -8,6 +8,7 @@ export { mountOverlay, unmountOverlay, type OverlayMount } from './overlay.js';
 export { applyChanges, CHANGE_INSTRUCTIONS } from './changes.js';
 export { chainIdsOf } from './layers.js';
 export type { AddStoredInput } from './ingest.js';
+export type { StageLayerInput, StagedLayer } from './staged.js';
 export { treeTar } from './layer-tar.js';
 export type {
   CommitInput,

@@ -47,8 +47,12 @@ export function chainIdsOf(diffIds: readonly Digest[]): ChainId[] {
  */
 export interface LayerStaging {
   readonly diffDir: string;
-  /** 'existed' when the same chain was committed meanwhile; this copy is then dropped. */
-  commit(meta: LayerMeta): Promise<'created' | 'existed'>;
+  /**
+   * 'existed' when the same chain was committed meanwhile; this copy is then
+   * dropped. With `synced`, the caller has already flushed the filesystem
+   * (one `syncfs` for a batch of layers) and the per-layer flush is skipped.
+   */
+  commit(meta: LayerMeta, o?: { synced?: boolean }): Promise<'created' | 'existed'>;
   discard(): Promise<void>;
 }
 
@@ -107,7 +111,7 @@ export class LayerStore {
       spent = true;
       await rm(staging, { recursive: true, force: true });
     };
-    const commit = async (meta: LayerMeta): Promise<'created' | 'existed'> => {
+    const commit = async (meta: LayerMeta, o: { synced?: boolean } = {}): Promise<'created' | 'existed'> => {
       if (spent) throw new Error('layer staging already used');
       spent = true;
       try {
@@ -115,7 +119,7 @@ export class LayerStore {
         await writeJsonAtomic(join(staging, 'meta.json'), meta);
         // Flush the unpacked files before the rename makes them visible: after a
         // crash a layer directory must never hold empty or short files.
-        await execFileText('sync', ['-f', staging]);
+        if (!o.synced) await syncFilesystem(staging);
         const target = this.layerDir(meta.chainId);
         try {
           await rename(staging, target);
@@ -131,6 +135,11 @@ export class LayerStore {
       }
     };
     return { diffDir, commit, discard };
+  }
+
+  /** The directory staging areas live in (on the same filesystem as every layer). */
+  get root(): string {
+    return this.dir;
   }
 
   /**
@@ -161,4 +170,9 @@ export class LayerStore {
       return false;
     }
   }
+}
+
+/** Flushes the whole filesystem holding `path` (syncfs(2) through `sync -f`). */
+export async function syncFilesystem(path: string): Promise<void> {
+  await execFileText('sync', ['-f', path]);
 }

@@ -18,7 +18,7 @@ import { OCI_LAYOUT_VERSION } from '../spec/oci-image.js';
 import { AsyncMutex, openContentStore, type ContentStore } from '../store/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { internal, invalidArgument } from '../util/errors.js';
-import { isValidTag, parseReference, referenceString, withDefaultTag } from '../util/reference.js';
+import { isValidTag, parseReference, referenceString, repositoryName, withDefaultTag } from '../util/reference.js';
 import { Catalog, loadCatalog, saveCatalog, type CatalogImage } from './catalog.js';
 import { checkFilterKeys, danglingFilter, matchLabels, matchReference, parseTimeFilter } from './filters.js';
 import { importTarball } from './import.js';
@@ -31,6 +31,7 @@ import { pruneImages, removeImage, type Removal } from './remove.js';
 import { findImage, noSuchImage } from './resolve.js';
 import type { CommitInput, ImageRecord, ImageService, ImageServiceOptions, ImportOptions, InUseLookup, ListOptions, RemoveOptions } from './types.js';
 import { unpackLayer } from './unpack.js';
+import { commitStagedLayers, layerPresent, stageLayer, type StageLayerInput, type StagedLayer } from './staged.js';
 import { createdTime, toInspect, toRecord, toSummary } from './views.js';
 
 const LIST_FILTERS = ['dangling', 'label', 'reference', 'before', 'since', 'until'];
@@ -120,6 +121,34 @@ class LocalImageService implements ImageService {
     const img = this.catalog.images.get(id);
     if (!img) throw internal(`added image ${id} vanished`);
     return toRecord(img, this.layers);
+  }
+
+  async tagsOf(repository: string): Promise<string[]> {
+    const ref = parseReference(repository);
+    if (ref.tag !== undefined || ref.digest !== undefined) throw invalidArgument(`not a repository name: ${repository}`);
+    const prefix = `${repositoryName(ref)}:`;
+    return [...this.catalog.byRef.keys()].filter((r) => r.startsWith(prefix) && !r.includes('@')).map((r) => r.slice(prefix.length)).sort();
+  }
+
+  async addDigestReference(reference: string, id: ImageId): Promise<void> {
+    const ref = parseReference(reference);
+    if (ref.digest === undefined || ref.tag !== undefined) throw invalidArgument(`not a digest reference: ${reference}`);
+    await this.mutate(async (cat) => {
+      if (!cat.images.has(id)) throw noSuchImage(id);
+      cat.setRef(referenceString(ref), id, new Date().toISOString());
+    });
+  }
+
+  layerPresent(diffIds: readonly Digest[], index: number): Promise<boolean> {
+    return layerPresent(this.layers, diffIds, index);
+  }
+
+  stageLayer(input: StageLayerInput): Promise<StagedLayer> {
+    return stageLayer(this.layers, input);
+  }
+
+  commitStagedLayers(staged: readonly StagedLayer[]): Promise<void> {
+    return commitStagedLayers(this.layers, staged, (fn) => this.mutex.run(fn));
   }
 
   async commit(o: CommitInput): Promise<ImageRecord> {

@@ -6,6 +6,7 @@ import type { Digest, ImageId } from '../spec/ids.js';
 import type { ImageDeleteItem, ImageInspect, ImagePruneReport, ImageSummary } from '../spec/docker-image.js';
 import type { OciImageConfig, OciImageConfigFile } from '../spec/oci-image.js';
 import type { AddStoredInput } from './ingest.js';
+import type { StageLayerInput, StagedLayer } from './staged.js';
 import type { ContentStore } from '../store/index.js';
 
 export interface ImageServiceOptions {
@@ -104,6 +105,20 @@ export interface ImageService {
    * and sets `references`. Nothing is visible until every layer is unpacked.
    */
   addStored(input: AddStoredInput): Promise<ImageRecord>;
+  /** The local tags of repository `repository` (`127.0.0.1:5000/x`, `busybox`), sorted. */
+  tagsOf(repository: string): Promise<string[]>;
+  /** Names image `id` by a digest reference (`repo@sha256:…`), as a push does: it shows in RepoDigests. */
+  addDigestReference(reference: string, id: ImageId): Promise<void>;
+  /** True when layer `index` of an image with these diffIDs is unpacked already. */
+  layerPresent(diffIds: readonly Digest[], index: number): Promise<boolean>;
+  /**
+   * Pull: unpacks a layer from its blob's bytes as they arrive into a hidden
+   * staging directory, checked against its diffID. Nothing is visible until
+   * `commitStagedLayers`; `discard` drops it.
+   */
+  stageLayer(input: StageLayerInput): Promise<StagedLayer>;
+  /** Makes staged layers visible: one filesystem flush for the batch, then a rename each. */
+  commitStagedLayers(staged: readonly StagedLayer[]): Promise<void>;
   /** `POST /commit`: the container's upper dir becomes a new layer on its image. */
   commit(o: CommitInput): Promise<ImageRecord>;
   /** `docker save`: a docker-archive + OCI-layout tarball of the named images; unknown names fail before any byte. */

@@ -6,15 +6,27 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
-export async function freePort(): Promise<number> {
+/** True when something listens on address:port. */
+function accepts(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, address);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+export async function freePort(address = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, address, () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       srv.close(() => resolve(port));
@@ -28,18 +40,23 @@ export class TestRegistry {
     private readonly dir: string,
     readonly port: number,
     private readonly tokenServer?: Server,
+    /** The address it listens on (127.0.0.1 unless started with another). */
+    readonly address = '127.0.0.1',
+    readonly tls = false,
   ) {}
 
   /** Token requests the token server answered (bearer mode only). */
   static tokenRequests = 0;
+  /** Of those, refresh-token grants (docker's identity token at work). */
+  static refreshGrants = 0;
 
   /** `127.0.0.1:PORT`, the registry part of references. */
   get host(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.address}:${this.port}`;
   }
 
   get url(): string {
-    return `http://${this.host}`;
+    return `${this.tls ? 'https' : 'http'}://${this.host}`;
   }
 
   /** Where the registry keeps a blob's bytes (filesystem driver layout), for damage tests. */
@@ -53,9 +70,10 @@ export class TestRegistry {
    * `token`, bearer tokens from a small token server in this process that
    * checks the same user and password and signs RS256 JWTs the registry trusts.
    */
-  static async start(o: { user?: string; password?: string; token?: boolean } = {}): Promise<TestRegistry> {
+  static async start(o: { user?: string; password?: string; token?: boolean; address?: string; tls?: { cert: string; key: string } } = {}): Promise<TestRegistry> {
     const dir = mkdtempSync('/var/tmp/berth-test-registry-');
-    const port = await freePort();
+    const address = o.address ?? '127.0.0.1';
+    const port = await freePort(address);
     let auth = '';
     let tokenServer: Server | undefined;
     if (o.user !== undefined && o.token) {
@@ -71,20 +89,16 @@ export class TestRegistry {
     const config = join(dir, 'config.yml');
     writeFileSync(
       config,
-      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
+      `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nvalidation:\n  manifests:\n    urls:\n      allow:\n        - ^https?://\nhttp:\n  addr: ${address}:${port}\n${o.tls ? `  tls:\n    certificate: ${o.tls.cert}\n    key: ${o.tls.key}\n` : ''}${auth}`,
     );
     const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const reg = new TestRegistry(child, dir, port, tokenServer);
+    const reg = new TestRegistry(child, dir, port, tokenServer, address, o.tls !== undefined);
     for (let i = 0; i < 200; i++) {
       if (child.exitCode !== null) break;
-      try {
-        await fetch(`${reg.url}/v2/`);
-        return reg;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      if (await accepts(address, port)) return reg;
+      await new Promise((r) => setTimeout(r, 50));
     }
     await reg.stop();
     throw new Error(`docker-registry did not start: ${stderr}`);
@@ -113,26 +127,44 @@ async function startTokenServer(dir: string, user: string, password: string): Pr
   const privateKey = createPrivateKey(readFileSync(key));
   const der = new X509Certificate(readFileSync(cert)).raw.toString('base64');
   const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const refreshTokens = new Set<string>();
   const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     TestRegistry.tokenRequests++;
-    if (req.headers.authorization !== expected) {
+    // OAuth2 refresh-token grant (docker's identity token): POST form, no basic auth.
+    const form = req.method === 'POST' ? new URLSearchParams(body) : undefined;
+    if (form) {
+      TestRegistry.refreshGrants++;
+      if (form.get('grant_type') !== 'refresh_token' || !refreshTokens.has(form.get('refresh_token') ?? '')) {
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end('{"details":"invalid refresh token"}');
+        return;
+      }
+    } else if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'Content-Type': 'application/json' });
       res.end('{"details":"incorrect username or password"}');
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
-    const access = url.searchParams.getAll('scope').flatMap((scope) => {
+    const scopes = form ? form.getAll('scope') : url.searchParams.getAll('scope');
+    const access = scopes.flatMap((scope) => {
       const [type, name, actions] = scope.split(':');
       return type && name ? [{ type, name, actions: (actions ?? '').split(',').filter(Boolean) }] : [];
     });
     const now = Math.floor(Date.now() / 1000);
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const head = b64({ alg: 'RS256', typ: 'JWT', x5c: [der] });
-    const body = b64({ iss: ISSUER, sub: user, aud: SERVICE, exp: now + 600, nbf: now - 60, iat: now, jti: randomBytes(8).toString('hex'), access });
-    const sig = sign('sha256', Buffer.from(`${head}.${body}`), privateKey).toString('base64url');
+    const claims = b64({ iss: ISSUER, sub: user, aud: SERVICE, exp: now + 600, nbf: now - 60, iat: now, jti: randomBytes(8).toString('hex'), access });
+    const sig = sign('sha256', Buffer.from(`${head}.${claims}`), privateKey).toString('base64url');
+    const refresh = !form && url.searchParams.get('offline_token') === 'true' ? randomBytes(16).toString('hex') : undefined;
+    if (refresh) refreshTokens.add(refresh);
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ token: `${head}.${body}.${sig}` }));
-  });
+    res.end(JSON.stringify({ token: `${head}.${claims}.${sig}`, ...(refresh && { refresh_token: refresh }) }));
+  };
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { server, realm: `http://127.0.0.1:${port}/token`, cert };

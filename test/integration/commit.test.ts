@@ -61,3 +61,35 @@ test('export writes the container filesystem as a tar without whiteouts', async 
   const content = spawnSync('tar', ['-xOf', file, 'new.txt'], { encoding: 'utf8' }).stdout;
   assert.equal(content, 'hi\n');
 });
+
+test('commit pauses a running container for the copy, and --pause=false does not', async () => {
+  const run = await d.berth(['run', '-d', '--name', 'live', 'busybox', 'sleep', '1000']);
+  assert.equal(run.code, 0, run.stderr);
+  try {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const paused = await d.berth(['commit', 'live', 'live:1']);
+    assert.equal(paused.code, 0, paused.stderr);
+    const unpaused = await d.berth(['commit', '--pause=false', 'live', 'live:2']);
+    assert.equal(unpaused.code, 0, unpaused.stderr);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const r = await d.api('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: ['live'] }))}`);
+    const actions = r.body.trim().split('\n').map((l) => JSON.parse(l).Action).filter((a) => a !== 'create' && a !== 'start');
+    assert.deepEqual(actions, ['pause', 'unpause', 'commit', 'commit']);
+    const inspect = await d.api('GET', '/containers/live/json');
+    assert.equal(inspect.json.State.Status, 'running');
+  } finally {
+    await d.berth(['rm', '-f', 'live']);
+  }
+});
+
+test('history prints full IDs with --no-trunc, only IDs with -q, and Go templates with --format', async () => {
+  const id = (await d.api('GET', '/images/committed:1/json')).json.Id as string;
+  const quiet = await d.berth(['history', '-q', '--no-trunc', 'committed:1']);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.deepEqual(quiet.stdout.trim().split('\n'), [id, '<missing>']);
+  const short = await d.berth(['history', '-q', 'committed:1']);
+  assert.equal(short.stdout.trim().split('\n')[0], id.slice(7, 19));
+  const fmt = await d.berth(['history', '--format', '{{.ID}}|{{.Comment}}', '--no-trunc', 'committed:1']);
+  assert.equal(fmt.code, 0, fmt.stderr);
+  assert.equal(fmt.stdout.trim().split('\n')[0], `${id}|my change`);
+});

@@ -21,9 +21,11 @@ export function commitRoutes(router: Router, engine: Engine): void {
         comment: ctx.query.get('comment') ?? undefined,
         author: ctx.query.get('author') ?? undefined,
         changes: ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim() !== ''),
+        pause: !/^(0|false)$/i.test(ctx.query.get('pause') ?? ''),
       },
     );
-    engine.events.publish('container', 'commit', engine.containers.find(container).id, { comment: ctx.query.get('comment') ?? '' });
+    const rec = engine.containers.find(container);
+    engine.events.publish('container', 'commit', rec.id, { comment: ctx.query.get('comment') ?? '', name: rec.name, image: rec.config.Image ?? '', imageID: record.id });
     ctx.reply(201, { Id: record.id });
   });
 

@@ -15,9 +15,16 @@ import type { Router } from '../router.js';
 export function distributionRoutes(router: Router, engine: Engine): void {
   router.add('POST', '/images/{name*}/push', async (ctx) => {
     const tag = ctx.query.get('tag');
-    const reference = tag ? `${ctx.params.name}:${tag}` : ctx.params.name;
+    const reference = tag ? `${stripTag(ctx.params.name)}:${tag}` : ctx.params.name;
+    // As dockerd: no tag and none in the name pushes every local tag (`docker push -a`).
+    const allTags = !tag && !/[@]|:[^/]*$/.test(ctx.params.name);
     const credentials = decodeRegistryAuth(headerOf(ctx, 'x-registry-auth'));
-    await withProgress(ctx, (progress) => engine.distribution.push({ reference, credentials, progress }));
+    await withProgress(ctx, (progress) => engine.distribution.push({ reference, allTags, credentials, progress }));
+  });
+
+  router.add('GET', '/distribution/{name*}/json', async (ctx) => {
+    const credentials = decodeRegistryAuth(headerOf(ctx, 'x-registry-auth'));
+    ctx.reply(200, await engine.distribution.inspect(ctx.params.name, credentials));
   });
 
   router.add('POST', '/auth', async (ctx) => {
@@ -37,7 +44,17 @@ export async function pullRoute(ctx: Context, engine: Engine, fromImage: string)
   const platform = ctx.query.get('platform') || undefined;
   // As dockerd: no tag and none in the name means every tag (`docker pull -a`).
   const allTags = !tag && !/[@]|:[^/]*$/.test(fromImage);
-  await withProgress(ctx, (progress) => engine.distribution.pull({ reference, allTags, platform, credentials, progress }));
+  // A client that goes away (Ctrl-C on `docker pull`) cancels the pull, as with dockerd.
+  const gone = new AbortController();
+  const onClose = (): void => {
+    if (!ctx.res?.writableFinished) gone.abort();
+  };
+  ctx.res?.once('close', onClose);
+  try {
+    await withProgress(ctx, (progress) => engine.distribution.pull({ reference, allTags, platform, credentials, progress, signal: gone.signal }));
+  } finally {
+    ctx.res?.off('close', onClose);
+  }
 }
 
 function stripTag(name: string): string {
@@ -54,14 +71,14 @@ async function withProgress(ctx: Context, work: (progress: (m: JsonMessage) => v
   let out: Writable | undefined;
   const progress = (m: JsonMessage) => {
     out ??= ctx.stream(200, 'application/json');
-    if (!out.writableEnded) out.write(JSON.stringify(m) + '\n');
+    if (!out.writableEnded && !out.destroyed) out.write(JSON.stringify(m) + '\n');
   };
   try {
     await work(progress);
   } catch (err) {
     if (!out) throw err;
     const message = messageOf(err);
-    out.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\n');
+    if (!out.destroyed) out.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\n');
   }
   out ??= ctx.stream(200, 'application/json');
   out.end();

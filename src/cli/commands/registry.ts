@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command, CommandEnv } from '../command.js';
 import { CliError, println } from '../command.js';
+import { isTerminal, prompt } from '../prompt.js';
 import { ClientError, readJsonLines } from '../../client/index.js';
 import { parseReference, familiarString, withDefaultTag } from '../../util/reference.js';
 
@@ -50,10 +51,14 @@ export async function registryAuthFor(domain: string): Promise<string | undefine
   const auths = (await readConfig()).auths ?? {};
   const key = serverKey(domain);
   const entry = Object.entries(auths).find(([k]) => serverKey(k) === key)?.[1];
-  if (!entry?.auth) return undefined;
-  const plain = Buffer.from(entry.auth, 'base64').toString('utf8');
+  if (!entry?.auth && !entry?.identitytoken) return undefined;
+  const plain = Buffer.from(entry.auth ?? '', 'base64').toString('utf8');
   const colon = plain.indexOf(':');
-  const body = { username: plain.slice(0, colon), password: plain.slice(colon + 1), serveraddress: key };
+  const username = colon >= 0 ? plain.slice(0, colon) : plain;
+  // As docker: an identity token (a refresh token from the registry's token server) replaces the password.
+  const body = entry.identitytoken
+    ? { username, identitytoken: entry.identitytoken, serveraddress: key }
+    : { username, password: plain.slice(colon + 1), serveraddress: key };
   return Buffer.from(JSON.stringify(body)).toString('base64url');
 }
 
@@ -116,13 +121,19 @@ export const pushCommand: Command = {
   aliases: ['berth image push', 'berth push'],
   minArgs: 1,
   maxArgs: 1,
-  flags: [{ name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' }],
+  flags: [
+    { name: 'all-tags', short: 'a', type: 'bool', description: 'Push all tags of an image to the repository' },
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
+  ],
   async run(flags, env) {
-    const ref = withDefaultTag(parseReference(flags.positionals[0]));
+    const allTags = flags.bool('all-tags');
+    const parsed = parseReference(flags.positionals[0]);
+    if (allTags && (parsed.tag !== undefined || parsed.digest !== undefined)) throw new CliError("berth: tag can't be used with --all-tags/-a", 1);
+    const ref = allTags ? parsed : withDefaultTag(parsed);
     const client = await env.client();
     const registryAuth = await registryAuthFor(ref.domain);
     try {
-      const stream = await client.imagePush(`${ref.domain}/${ref.path}`, { tag: ref.tag, registryAuth });
+      const stream = await client.imagePush(`${ref.domain}/${ref.path}`, { tag: allTags ? undefined : ref.tag, registryAuth });
       await printProgress(stream, env, flags.bool('quiet'));
     } catch (err) {
       daemonError(err);
@@ -151,22 +162,35 @@ export const loginCommand: Command = {
   ],
   async run(flags, env) {
     const server = serverKey(flags.positionals[0]);
-    const username = flags.string('username');
+    let username = flags.string('username');
     let password = flags.string('password');
     if (flags.bool('password-stdin')) {
       if (password) throw new CliError('--password and --password-stdin are mutually exclusive', 1);
       password = await readPasswordStdin(env);
     }
-    if (!username || !password) throw new CliError('berth: login needs --username and --password (or --password-stdin); no terminal prompt yet', 1);
+    if (flags.bool('password-stdin') && !username) throw new CliError('Must provide --username with --password-stdin', 1);
+    if (!username || !password) {
+      // As docker: ask on the terminal for what the flags did not give.
+      if (!isTerminal(env.io)) throw new CliError('Error: Cannot perform an interactive login from a non TTY device', 1);
+      if (!username) username = (await prompt(env.io, 'Username: ', true)).trim();
+      if (!username) throw new CliError('Error: Non-null Username Required', 1);
+      if (!password) password = await prompt(env.io, 'Password: ', false);
+      if (!password) throw new CliError('Error: Non-null Password Required', 1);
+    }
     if (flags.string('password')) println(env.io.err, 'WARNING! Using --password via the CLI is insecure. Use --password-stdin.');
     const client = await env.client();
+    let identityToken = '';
     try {
-      await client.auth({ username, password, serveraddress: server });
+      identityToken = (await client.auth({ username, password, serveraddress: server })).IdentityToken ?? '';
     } catch (err) {
       daemonError(err);
     }
     const cfg = await readConfig();
-    cfg.auths = { ...cfg.auths, [server]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } };
+    // With an identity token the password is not kept: docker stores "user:" and the token.
+    const entry = identityToken
+      ? { auth: Buffer.from(`${username}:`).toString('base64'), identitytoken: identityToken }
+      : { auth: Buffer.from(`${username}:${password}`).toString('base64') };
+    cfg.auths = { ...cfg.auths, [server]: entry };
     await writeConfig(cfg);
     println(env.io.out, 'Login Succeeded');
     return 0;
