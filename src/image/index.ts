@@ -9,6 +9,8 @@ export { applyChanges, CHANGE_INSTRUCTIONS } from './changes.js';
 export { chainIdsOf } from './layers.js';
 export type { AddStoredInput } from './ingest.js';
 export { treeTar } from './layer-tar.js';
+export { readTarEntries, TarFormatError, type TarEntry } from './tar-entries.js';
+export type { BuiltLayer, NewLayerOptions } from './build-layer.js';
 export type {
   CommitInput,
   ImageRecord,

@@ -22,6 +22,10 @@ export interface TreeTarOptions {
   skipEmpty?: ReadonlySet<string>;
   /** Container paths left out with everything below them (`/proc` for export). */
   skipTrees?: ReadonlySet<string>;
+  /** Seconds since the epoch: later entry times are written as this (reproducible builds). */
+  clampMtime?: number;
+  /** Receives the bytes of file content and symlink targets written (a layer's size). */
+  stats?: { size: number };
 }
 
 /** Streams `root` as a tar; errors surface on the returned stream. */
@@ -46,7 +50,8 @@ async function walk(pack: Pack, root: string, dir: string, o: TreeTarOptions, op
     const host = join(root, cpath);
     const st = await lstat(host);
     const rel = cpath.slice(1);
-    const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    const mtime = o.clampMtime !== undefined && st.mtimeMs > o.clampMtime * 1000 ? new Date(o.clampMtime * 1000) : st.mtime;
+    const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime };
     if (o.skipEmpty?.has(cpath) && (st.isDirectory() ? (await readdir(host)).length === 0 : st.size === 0)) continue;
     if (st.isCharacterDevice() && Number(st.rdev) === 0 && o.layer) {
       await add(pack, { ...base, name: posix.join(posix.dirname(rel), `.wh.${name}`), type: 'file', size: 0, mode: 0o644 });
@@ -54,8 +59,11 @@ async function walk(pack: Pack, root: string, dir: string, o: TreeTarOptions, op
       await add(pack, { ...base, name: `${rel}/`, type: 'directory' });
       await walk(pack, root, cpath, o, opaque);
     } else if (st.isSymbolicLink()) {
-      await add(pack, { ...base, name: rel, type: 'symlink', linkname: await readlink(host) });
+      const linkname = await readlink(host);
+      if (o.stats) o.stats.size += Buffer.byteLength(linkname);
+      await add(pack, { ...base, name: rel, type: 'symlink', linkname });
     } else if (st.isFile()) {
+      if (o.stats) o.stats.size += st.size;
       await new Promise<void>((resolve, reject) => {
         const entry = pack.entry({ ...base, name: rel, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
         pipeline(createReadStream(host), entry).catch(reject);

@@ -32,6 +32,10 @@ import { findImage, noSuchImage } from './resolve.js';
 import type { CommitInput, ImageRecord, ImageService, ImageServiceOptions, ImportOptions, InUseLookup, ListOptions, RemoveOptions } from './types.js';
 import { unpackLayer } from './unpack.js';
 import { createdTime, toInspect, toRecord, toSummary } from './views.js';
+import { newLayer, type BuiltLayer, type NewLayerOptions } from './build-layer.js';
+import { recordImage } from './record.js';
+import type { OciDescriptor, OciImageConfigFile } from '../spec/oci-image.js';
+import { notFound } from '../util/errors.js';
 
 const LIST_FILTERS = ['dangling', 'label', 'reference', 'before', 'since', 'until'];
 
@@ -171,6 +175,52 @@ class LocalImageService implements ImageService {
       if (!(await this.layers.present(chains[i]))) await this.unpackMissing(img, i, chains);
     }
     return chains.map((c) => this.layers.diffDir(c)).reverse();
+  }
+
+  newLayer(o: NewLayerOptions): Promise<BuiltLayer> {
+    return newLayer({ content: this.content, layers: this.layers }, o);
+  }
+
+  chainDirs(chainIds: readonly ChainId[]): string[] {
+    for (const c of chainIds) if (!this.layers.has(c)) throw notFound(`layer ${c} is not stored`);
+    return chainIds.map((c) => this.layers.diffDir(c)).reverse();
+  }
+
+  async chainPresent(layers: ReadonlyArray<{ chainId: ChainId; descriptor: OciDescriptor }>): Promise<boolean> {
+    for (const l of layers) {
+      if (!(await this.layers.present(l.chainId)) || !(await this.content.hasBlob(l.descriptor.digest))) return false;
+    }
+    return true;
+  }
+
+  async recordBuilt(o: { config: OciImageConfigFile; layers: OciDescriptor[]; references: string[] }): Promise<ImageRecord> {
+    const refs = o.references.map((r) => referenceString(withDefaultTag(parseReference(r))));
+    const at = new Date().toISOString();
+    const id = await this.mutate(async (cat) => {
+      const id = await recordImage(this.content, cat, { config: o.config, layers: o.layers, created: at });
+      for (const ref of refs) cat.setRef(ref, id, at);
+      return id;
+    });
+    const img = this.catalog.images.get(id);
+    if (!img) throw internal(`built image ${id} vanished`);
+    return toRecord(img, this.layers);
+  }
+
+  async dropUnusedLayers(layers: ReadonlyArray<{ chainId: ChainId; descriptor: OciDescriptor }>): Promise<number> {
+    return this.mutex.run(async () => {
+      const liveChains = new Set<ChainId>();
+      const liveBlobs = new Set<Digest>();
+      for (const img of this.catalog.images.values()) {
+        for (const c of chainIdsOf(img.config.rootfs.diff_ids)) liveChains.add(c);
+        for (const l of img.manifest.layers) liveBlobs.add(l.digest);
+      }
+      let freed = 0;
+      for (const l of layers) {
+        if (!liveBlobs.has(l.descriptor.digest)) await this.content.deleteBlob(l.descriptor.digest);
+        if (!liveChains.has(l.chainId) && this.layers.has(l.chainId)) freed += await this.layers.remove(l.chainId);
+      }
+      return freed;
+    });
   }
 
   /** Unpacks layer `i` of `img` from its blob, checking it against the config's diffID. */

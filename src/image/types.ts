@@ -6,6 +6,9 @@ import type { Digest, ImageId } from '../spec/ids.js';
 import type { ImageDeleteItem, ImageInspect, ImagePruneReport, ImageSummary } from '../spec/docker-image.js';
 import type { OciImageConfig, OciImageConfigFile } from '../spec/oci-image.js';
 import type { AddStoredInput } from './ingest.js';
+import type { BuiltLayer, NewLayerOptions } from './build-layer.js';
+import type { OciDescriptor } from '../spec/oci-image.js';
+import type { ChainId } from '../spec/ids.js';
 import type { ContentStore } from '../store/index.js';
 
 export interface ImageServiceOptions {
@@ -118,4 +121,19 @@ export interface ImageService {
   prune(opts: { all?: boolean; filters?: Record<string, string[]> }, inUse: InUseLookup): Promise<ImagePruneReport>;
   /** The image's layer diff directories, topmost first, unpacking any that are missing. */
   layerDirs(id: ImageId): Promise<string[]>;
+
+  // ---- for the builder --------------------------------------------------------
+  /** A new layer filled in place (see build-layer.ts); committed to the layer store and the content store. */
+  newLayer(o: NewLayerOptions): Promise<BuiltLayer>;
+  /** Diff directories of a chain of layers (bottom first in, topmost first out); NotFound when one is not stored. */
+  chainDirs(chainIds: readonly ChainId[]): string[];
+  /** True when every layer of the chain is stored, unpacked and with its blob. */
+  chainPresent(layers: ReadonlyArray<{ chainId: ChainId; descriptor: OciDescriptor }>): Promise<boolean>;
+  /**
+   * Records an image whose layers are all stored (a build's result) and points
+   * `references` at it, in one catalog change.
+   */
+  recordBuilt(o: { config: OciImageConfigFile; layers: OciDescriptor[]; references: string[] }): Promise<ImageRecord>;
+  /** Deletes the given layers (and their blobs) that no image uses; returns the bytes freed. */
+  dropUnusedLayers(layers: ReadonlyArray<{ chainId: ChainId; descriptor: OciDescriptor }>): Promise<number>;
 }

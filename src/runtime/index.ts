@@ -27,6 +27,7 @@ export { readLog, parseLogLine, type LogRecord, type ReadLogOptions } from './lo
 export { conmonBundleFiles } from './conmon.js';
 export { connectAttachSocket, resizeTerminal, type AttachSocket } from './attach-socket.js';
 export type { ExecOptions, ExecSession } from './exec.js';
+export type { RunOnceOptions } from './run-once.js';
 export { cgroupPids, psTable } from './top.js';
 export { sampleCgroup, type CgroupSample } from './stats.js';
 export type { CreateOptions, ProbeResult, Runtime, RuntimeStatus } from './runtime.js';

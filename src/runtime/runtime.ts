@@ -8,6 +8,7 @@ import type { OciRuntimeSpec } from '../spec/oci-runtime.js';
 import { liveConmonPid, runConmon } from './conmon.js';
 import { ExitWatcher, ID_PATTERN, readExitFile, type ExitListener } from './exits.js';
 import { startExec, type ExecOptions, type ExecSession } from './exec.js';
+import { runOnce, type RunOnceOptions } from './run-once.js';
 import {
   createRuntimeArgs, ociDelete, ociKill, ociPause, ociResume, ociStart, ociState, readRuntimeLog, type OciBinary,
 } from './oci.js';
@@ -68,6 +69,8 @@ export interface Runtime {
   probe(id: string): Promise<ProbeResult>;
   /** Runs a further process in a running container under its own conmon (see exec.ts). */
   exec(o: ExecOptions): Promise<ExecSession>;
+  /** Runs a short-lived container in the foreground without conmon (see run-once.ts); resolves with its exit code. */
+  runOnce(o: RunOnceOptions & { runtime?: string }): Promise<number>;
   /** Stops watching for exits. Containers and their conmons keep running. */
   close(): void;
 }
@@ -283,6 +286,11 @@ export class ConmonRuntime implements Runtime {
   async exec(o: ExecOptions): Promise<ExecSession> {
     const rt = await this.pick(o.containerId);
     return startExec({ conmonPath: this.s.conmonPath, runtime: rt, logLevel: this.s.logLevel }, o);
+  }
+
+  runOnce(o: RunOnceOptions & { runtime?: string }): Promise<number> {
+    checkId(o.id);
+    return runOnce(this.binary(o.runtime ?? this.s.defaultRuntime), o);
   }
 
   close(): void {
