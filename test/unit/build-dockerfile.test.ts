@@ -15,7 +15,7 @@ function strip(ins: Instruction): Record<string, unknown> {
   return rest;
 }
 
-export function assertParseError(text: string, message: string | RegExp): void {
+function assertParseError(text: string, message: string | RegExp): void {
   assert.throws(
     () => parseDockerfile(text),
     (err: unknown) => {
