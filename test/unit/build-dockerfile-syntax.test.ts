@@ -75,6 +75,12 @@ describe('Dockerfile syntax: comments and continuations', () => {
     assert.deepEqual(commandTexts('FROM x\nRUN one \\\n# a comment\n   # indented comment\n\n  two \\\n\n  three\n'), ['one   two   three']);
   });
 
+  it('warns about blank lines inside a continuation, as docker does, but not about comments', () => {
+    const df = parseDockerfile('FROM x\nRUN something \\\n\n    following\nRUN other \\\n# note\n  line\n');
+    assert.deepEqual(df.warnings, [{ line: 4, message: 'Empty continuation line found in: RUN something     following' }]);
+    assert.equal(parseDockerfile('FROM x\n').warnings, undefined);
+  });
+
   it('accepts blanks after the continuation character', () => {
     assert.deepEqual(commandTexts('FROM x\nRUN a \\   \n  b\n'), ['a   b']);
   });

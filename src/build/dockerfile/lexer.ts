@@ -29,6 +29,8 @@ export interface LexedDockerfile {
   syntax?: string;
   check?: string;
   lines: LogicalLine[];
+  /** Blank lines inside a continuation: accepted, but docker warns that they will become errors. */
+  emptyContinuations: Array<{ line: number; text: string }>;
 }
 
 const HEREDOC_INSTRUCTIONS = new Set(['run', 'copy', 'add']);
@@ -76,7 +78,7 @@ function canContainHeredoc(line: string, escape: EscapeChar): boolean {
 export function lexDockerfile(text: string): LexedDockerfile {
   const lines = rawLines(text.startsWith('\uFEFF') ? text.slice(1) : text);
   const directiveParser = new DirectiveParser();
-  const result: LexedDockerfile = { escape: '\\', lines: [] };
+  const result: LexedDockerfile = { escape: '\\', lines: [], emptyContinuations: [] };
   let continuation = continuationPattern(result.escape);
   let index = 0;
   let currentLine = 0;
@@ -113,15 +115,21 @@ export function lexDockerfile(text: string): LexedDockerfile {
     const startLine = currentLine;
     let { text: joined, ends } = trimContinuation(first);
     if (ends && joined.length === 0) continue;
+    let hasEmptyContinuation = false;
     while (!ends && index < lines.length) {
       const raw = lines[index++];
       const processed = processLine(raw, false);
       currentLine++;
-      if (isComment(raw) || isBlank(processed)) continue;
+      if (isComment(raw)) continue;
+      if (isBlank(processed)) {
+        hasEmptyContinuation = true;
+        continue;
+      }
       const part = trimContinuation(processed);
       joined += part.text;
       ends = part.ends;
     }
+    if (hasEmptyContinuation) result.emptyContinuations.push({ line: currentLine, text: joined });
     const heredocs: HeredocBody[] = [];
     if (joined.includes('<<') && canContainHeredoc(joined, result.escape)) {
       for (const doc of heredocsFromLine(joined)) {

@@ -31,6 +31,9 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
   const dockerfile: Dockerfile = { directives: { escape: lexed.escape }, globalArgs: [], stages: [] };
   if (lexed.syntax !== undefined) dockerfile.directives.syntax = lexed.syntax;
   if (lexed.check !== undefined) dockerfile.directives.check = lexed.check;
+  if (lexed.emptyContinuations.length > 0) {
+    dockerfile.warnings = lexed.emptyContinuations.map(({ line, text }) => ({ line, message: `Empty continuation line found in: ${text}` }));
+  }
   const stageNames = new Set<string>();
   let current: Stage | undefined;
   for (const line of lexed.lines) {

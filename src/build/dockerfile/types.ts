@@ -138,4 +138,9 @@ export interface Dockerfile {
   /** ARGs before the first FROM: usable in FROM lines, and redeclared (`ARG NAME`) inside a stage. */
   globalArgs: ArgInstruction[];
   stages: Stage[];
+  /**
+   * What docker warns about but accepts, e.g. "Empty continuation line found in: RUN a b";
+   * the builder prints each as `[WARNING]: <message>`. Absent when there is nothing to say.
+   */
+  warnings?: Array<{ line: number; message: string }>;
 }
