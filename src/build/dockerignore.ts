@@ -71,9 +71,47 @@ export function compileIgnorePatterns(patterns: readonly string[]): IgnoreRules 
       if (text.length === 1) throw invalidArgument('illegal exclusion pattern: "!"');
       text = text.slice(1);
     }
+    if (!isValidGlob(text)) throw invalidArgument(`invalid .dockerignore pattern ${JSON.stringify(raw.trim())}: syntax error in pattern`);
     compiled.push({ text, exclusion, parts: text.split('/'), matches: compileMatcher(text) });
   }
   return { patterns: compiled, hasExclusions: compiled.some((p) => p.exclusion) };
+}
+
+/**
+ * The syntax Go's filepath.Match accepts (docker checks every pattern with
+ * it): a `\\` escapes one character and may not end the pattern; a `[` class
+ * is closed, not empty, and its ranges have both ends.
+ */
+function isValidGlob(pattern: string): boolean {
+  const chars = Array.from(pattern);
+  let i = 0;
+  const classChar = (): boolean => {
+    if (chars[i] === '\\') i++;
+    if (i >= chars.length) return false;
+    i++;
+    return true;
+  };
+  while (i < chars.length) {
+    const ch = chars[i++];
+    if (ch === '\\') {
+      if (i >= chars.length) return false;
+      i++;
+    } else if (ch === '[') {
+      if (chars[i] === '^') i++;
+      let count = 0;
+      while (chars[i] !== ']' || count === 0) {
+        if (i >= chars.length || chars[i] === ']' || chars[i] === '-') return false;
+        if (!classChar()) return false;
+        if (chars[i] === '-') {
+          i++;
+          if (i >= chars.length || chars[i] === ']' || chars[i] === '-' || !classChar()) return false;
+        }
+        count++;
+      }
+      i++;
+    }
+  }
+  return true;
 }
 
 type MatchType = 'exact' | 'prefix' | 'suffix' | 'regexp';

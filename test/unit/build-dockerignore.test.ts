@@ -25,6 +25,13 @@ describe('.dockerignore: reading the file', () => {
     assert.deepEqual(['', '.', 'a//b/', './a', 'a/b/..', '/..', '/'].map(cleanPath), ['.', '.', 'a/b', 'a', 'a', '/', '/']);
   });
 
+  it('refuses patterns Go filepath.Match calls malformed', () => {
+    for (const bad of ['a[', 'abc\\', '[]', '[a-]', '[-a]', '[z-']) {
+      assert.throws(() => compileIgnorePatterns([bad]), (err: unknown) => isEngineError(err, 'InvalidArgument') && /syntax error in pattern/.test(err.message), bad);
+    }
+    for (const good of ['[\\]a]', '[\\-]', '[^a]b', 'a]b', '[a-c]*', '\\[x\\]']) assert.doesNotThrow(() => compileIgnorePatterns([good]), good);
+  });
+
   it('refuses a lone ! pattern', () => {
     assert.throws(() => parseDockerignore('!\n'), (err: unknown) => isEngineError(err, 'InvalidArgument') && err.message === 'illegal exclusion pattern: "!"');
   });
