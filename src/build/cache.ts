@@ -5,9 +5,9 @@
  * dropped. The file is rewritten once per build (atomically); a crash loses
  * at most that build's new entries.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../util/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { hasCode } from '../util/errors.js';
 import type { ImageState, StateLayer } from './state.js';
 
@@ -26,7 +26,10 @@ export interface CacheRecord {
 
 export class BuildCache {
   private readonly records = new Map<string, CacheRecord>();
+  /** New or removed entries: written with fsync. */
   private dirty = false;
+  /** Only usage times changed: written without waiting for the disk (losing them in a crash costs nothing). */
+  private touched = false;
 
   private constructor(private readonly file: string) {}
 
@@ -46,7 +49,7 @@ export class BuildCache {
     if (r) {
       r.lastUsed = new Date().toISOString();
       r.usageCount++;
-      this.dirty = true;
+      this.touched = true;
     }
     return r;
   }
@@ -66,8 +69,15 @@ export class BuildCache {
   }
 
   async save(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
-    await writeJsonAtomic(this.file, [...this.records.values()]);
+    if (this.dirty) {
+      this.dirty = false;
+      this.touched = false;
+      await writeFileAtomic(this.file, JSON.stringify([...this.records.values()]));
+    } else if (this.touched) {
+      this.touched = false;
+      const tmp = `${this.file}.tmp-${process.pid}`;
+      await writeFile(tmp, JSON.stringify([...this.records.values()]));
+      await rename(tmp, this.file);
+    }
   }
 }

@@ -27,6 +27,7 @@ import { NETWORK_COMMANDS } from './commands/networks.js';
 import { pullCommand, pushCommand, loginCommand, logoutCommand } from './commands/registry.js';
 import { saveCommand, loadCommand } from './commands/image-archive.js';
 import { commitCommand, exportCommand } from './commands/commit.js';
+import { buildCommand, builderPruneCommand } from './commands/build.js';
 
 const TOP: Command[] = [
   runCommand, createCommand, psCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
@@ -34,7 +35,7 @@ const TOP: Command[] = [
   imagesCommand, rmiCommand, tagCommand, importCommand, historyCommand, versionCommand, infoCommand,
   execCommand, attachCommand, topCommand, pauseCommand, unpauseCommand, eventsCommand, statsCommand,
   cpCommand, diffCommand, portCommand, pullCommand, pushCommand, loginCommand, logoutCommand,
-  saveCommand, loadCommand, commitCommand, exportCommand,
+  saveCommand, loadCommand, commitCommand, exportCommand, buildCommand,
 ];
 
 const byName = (list: Command[]) => new Map(list.map((c) => [c.name, c]));
@@ -59,8 +60,10 @@ const GROUPS: Record<string, { description: string; commands: Map<string, Comman
       ['import', importCommand], ['prune', imagePruneCommand], ['history', historyCommand],
       ['pull', pullCommand], ['push', pushCommand], ['save', saveCommand], ['load', loadCommand],
       ['inspect', inspectCommand('image', 'inspect', 'image inspect [OPTIONS] IMAGE [IMAGE...]')],
+      ['build', buildCommand],
     ]),
   },
+  builder: { description: 'Manage builds', commands: new Map([['prune', builderPruneCommand], ['build', buildCommand]]) },
   volume: { description: 'Manage volumes', commands: new Map(VOLUME_COMMANDS) },
   network: { description: 'Manage networks', commands: new Map(NETWORK_COMMANDS) },
   system: { description: 'Manage berth', commands: new Map([['df', dfCommand]]) },

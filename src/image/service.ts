@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { ChainId, Digest, ImageId } from '../spec/ids.js';
 import type { ImageDeleteItem, ImageInspect, ImagePruneReport, ImageSummary } from '../spec/docker-image.js';
 import { OCI_LAYOUT_VERSION } from '../spec/oci-image.js';
-import { AsyncMutex, openContentStore, type ContentStore } from '../store/index.js';
+import { AsyncMutex, openContentStore, sha256Digest, type ContentStore } from '../store/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { internal, invalidArgument } from '../util/errors.js';
 import { isValidTag, parseReference, referenceString, withDefaultTag } from '../util/reference.js';
@@ -195,6 +195,9 @@ class LocalImageService implements ImageService {
 
   async recordBuilt(o: { config: OciImageConfigFile; layers: OciDescriptor[]; references: string[] }): Promise<ImageRecord> {
     const refs = o.references.map((r) => referenceString(withDefaultTag(parseReference(r))));
+    // A rebuild that changed nothing: the image exists and the tags name it already.
+    const same = [...this.catalog.images.values()].find((i) => i.manifest.config.digest === sha256Digest(JSON.stringify(o.config)));
+    if (same && refs.every((r) => this.catalog.byRef.get(r) === same.id)) return toRecord(same, this.layers);
     const at = new Date().toISOString();
     const id = await this.mutate(async (cat) => {
       const id = await recordImage(this.content, cat, { config: o.config, layers: o.layers, created: at });
