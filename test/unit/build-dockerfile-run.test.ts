@@ -186,6 +186,7 @@ describe('commands and shells', () => {
     assert.deepEqual(shellCommandArgs({ form: 'shell', text: 'echo $HOME' }), ['/bin/sh', '-c', 'echo $HOME']);
     assert.deepEqual(shellCommandArgs({ form: 'shell', text: 'echo' }, ['pwsh', '-Command']), ['pwsh', '-Command', 'echo']);
     assert.deepEqual(shellCommandArgs({ form: 'exec', args: ['/app', '-v'] }), ['/app', '-v']);
+    assert.deepEqual(shellCommandArgs({ form: 'shell', text: '' }), ['/bin/sh', '-c', '']);
   });
 });
 

@@ -8,10 +8,12 @@ import type { CommandForm, RunInstruction } from './types.js';
 /** The default SHELL on Linux. */
 export const DEFAULT_SHELL: readonly string[] = ['/bin/sh', '-c'];
 
-/** Exec form as written; shell form as `[...shell, text]`; an empty shell form is no command at all. */
+/**
+ * Exec form as written; shell form as `[...shell, text]`, also for an empty
+ * text (a bare `CMD` is `["/bin/sh", "-c", ""]` in docker).
+ */
 export function shellCommandArgs(command: CommandForm, shell: readonly string[] = DEFAULT_SHELL): string[] {
   if (command.form === 'exec') return [...command.args];
-  if (command.text === '') return [];
   return [...shell, command.text];
 }
 
