@@ -3,8 +3,9 @@
  * argument rules and docker's error wording. Words stay as written: quotes
  * and variables are resolved by `expandInstruction` at build time.
  */
+import { parseCopy, parseRun } from './copy-run.js';
 import { InstructionError } from './errors.js';
-import { suggestion } from './flags.js';
+import { parseFlags, suggestion } from './flags.js';
 import { parseHealthcheck } from './healthcheck.js';
 import type { LogicalLine } from './lexer.js';
 import type { EscapeChar } from './shell-lexer.js';
@@ -17,8 +18,6 @@ import type {
   LabelInstruction,
   SourceLocation,
 } from './types.js';
-import { parseFlags } from './flags.js';
-import { parseCopy, parseRun } from './copy-run.js';
 import { parseJSONArray, parseWords, splitCommand, splitOnce, splitWhitespace, type CommandLine } from './words.js';
 
 export interface InstructionContext {
