@@ -139,8 +139,9 @@ export class BuildContext {
 
 /** A context-relative clean path; undefined when it climbs out. */
 export function clean(name: string): string | undefined {
-  const n = posix.normalize(`/${name}`).slice(1).replace(/\/+$/, '');
-  return n.startsWith('..') ? undefined : n;
+  const n = posix.normalize(name.replace(/^\/+/, '') || '.').replace(/\/+$/, '');
+  if (n === '..' || n.startsWith('../')) return undefined;
+  return n === '.' ? '' : n;
 }
 
 /** The uncompressed tar, or undefined for an empty body. */
