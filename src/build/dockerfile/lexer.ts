@@ -76,81 +76,96 @@ function canContainHeredoc(line: string, escape: EscapeChar): boolean {
 }
 
 export function lexDockerfile(text: string): LexedDockerfile {
-  const lines = rawLines(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  const directiveParser = new DirectiveParser();
-  const result: LexedDockerfile = { escape: '\\', lines: [], emptyContinuations: [] };
-  let continuation = continuationPattern(result.escape);
-  let index = 0;
-  let currentLine = 0;
+  return new Lexer(text).run();
+}
 
-  /** Newline removed, directive recorded, comments emptied. */
-  const processLine = (raw: string, stripLeft: boolean): string => {
-    let token = trimNewline(raw);
-    if (stripLeft) token = token.trimStart();
-    let directive;
-    try {
-      directive = directiveParser.parseLine(token);
-      if (directive?.name === 'escape') {
-        result.escape = toEscapeChar(directive.value);
-        continuation = continuationPattern(result.escape);
-      } else if (directive?.name === 'syntax') {
-        result.syntax = directive.value;
-      } else if (directive?.name === 'check') {
-        result.check = directive.value;
+/** Walks the physical lines once; `currentLine` is the 1-based number of the last line read. */
+class Lexer {
+  private readonly lines: string[];
+  private readonly directives = new DirectiveParser();
+  private readonly result: LexedDockerfile = { escape: '\\', lines: [], emptyContinuations: [] };
+  private continuation = continuationPattern('\\');
+  private index = 0;
+  private currentLine = 0;
+
+  constructor(text: string) {
+    this.lines = rawLines(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  }
+
+  run(): LexedDockerfile {
+    while (this.index < this.lines.length) {
+      const startLine = this.currentLine + 1;
+      const text = this.readLogicalLine();
+      if (text === undefined) continue;
+      const heredocs: HeredocBody[] = [];
+      if (text.includes('<<') && canContainHeredoc(text, this.result.escape)) {
+        for (const doc of heredocsFromLine(text)) heredocs.push(this.readHeredocBody(doc, startLine));
       }
-    } catch (err) {
-      if (err instanceof DirectiveError) throw parseErrorAt(currentLine + 1, err.message);
-      throw err;
+      this.result.lines.push({ text, startLine, endLine: this.currentLine, heredocs });
     }
-    return isComment(token) ? '' : token;
-  };
-  const trimContinuation = (line: string): { text: string; ends: boolean } => {
-    if (!continuation.test(line)) return { text: line, ends: true };
-    return { text: line.replace(continuation, '$1'), ends: false };
-  };
+    return this.result;
+  }
 
-  while (index < lines.length) {
-    const first = processLine(lines[index++], true);
-    currentLine++;
-    const startLine = currentLine;
-    let { text: joined, ends } = trimContinuation(first);
-    if (ends && joined.length === 0) continue;
+  /** One instruction with its continuation lines joined; undefined for a blank or comment line. */
+  private readLogicalLine(): string | undefined {
+    let { text: joined, ends } = this.trimContinuation(this.processLine(this.next(), true));
+    if (ends && joined.length === 0) return undefined;
     let hasEmptyContinuation = false;
-    while (!ends && index < lines.length) {
-      const raw = lines[index++];
-      const processed = processLine(raw, false);
-      currentLine++;
+    while (!ends && this.index < this.lines.length) {
+      const raw = this.next();
+      const processed = this.processLine(raw, false);
       if (isComment(raw)) continue;
       if (isBlank(processed)) {
         hasEmptyContinuation = true;
         continue;
       }
-      const part = trimContinuation(processed);
+      const part = this.trimContinuation(processed);
       joined += part.text;
       ends = part.ends;
     }
-    if (hasEmptyContinuation) result.emptyContinuations.push({ line: currentLine, text: joined });
-    const heredocs: HeredocBody[] = [];
-    if (joined.includes('<<') && canContainHeredoc(joined, result.escape)) {
-      for (const doc of heredocsFromLine(joined)) {
-        let content = '';
-        let terminated = false;
-        while (index < lines.length) {
-          const raw = lines[index++];
-          currentLine++;
-          let candidate = trimNewline(raw);
-          if (doc.chomp) candidate = candidate.replace(/^\t+/, '');
-          if (candidate === doc.name) {
-            terminated = true;
-            break;
-          }
-          content += raw;
-        }
-        if (!terminated) throw parseErrorAt(startLine, 'unterminated heredoc');
-        heredocs.push({ ...doc, content: doc.chomp ? chompHeredocContent(content) : content });
-      }
-    }
-    result.lines.push({ text: joined, startLine, endLine: currentLine, heredocs });
+    if (hasEmptyContinuation) this.result.emptyContinuations.push({ line: this.currentLine, text: joined });
+    return joined;
   }
-  return result;
+
+  /** The lines up to the terminator (tab-indented too for `<<-`), kept verbatim. */
+  private readHeredocBody(doc: HeredocWord, startLine: number): HeredocBody {
+    let content = '';
+    while (this.index < this.lines.length) {
+      const raw = this.next();
+      let candidate = trimNewline(raw);
+      if (doc.chomp) candidate = candidate.replace(/^\t+/, '');
+      if (candidate === doc.name) return { ...doc, content: doc.chomp ? chompHeredocContent(content) : content };
+      content += raw;
+    }
+    throw parseErrorAt(startLine, 'unterminated heredoc');
+  }
+
+  private next(): string {
+    this.currentLine++;
+    return this.lines[this.index++];
+  }
+
+  /** Newline removed, directive recorded, a comment emptied. */
+  private processLine(raw: string, stripLeft: boolean): string {
+    let token = trimNewline(raw);
+    if (stripLeft) token = token.trimStart();
+    try {
+      const directive = this.directives.parseLine(token);
+      if (directive?.name === 'escape') {
+        this.result.escape = toEscapeChar(directive.value);
+        this.continuation = continuationPattern(this.result.escape);
+      } else if (directive) {
+        this.result[directive.name as 'syntax' | 'check'] = directive.value;
+      }
+    } catch (err) {
+      if (err instanceof DirectiveError) throw parseErrorAt(this.currentLine, err.message);
+      throw err;
+    }
+    return isComment(token) ? '' : token;
+  }
+
+  private trimContinuation(line: string): { text: string; ends: boolean } {
+    if (!this.continuation.test(line)) return { text: line, ends: true };
+    return { text: line.replace(this.continuation, '$1'), ends: false };
+  }
 }
