@@ -217,19 +217,22 @@ class ShellWord {
       return value ?? '';
     }
     if (ch === '/') return this.processReplacement(name);
+    return this.processModifier(name, ch);
+  }
+
+  /** `${V-w}`, `${V:-w}`, `${V+w}`, `${V:+w}`, `${V?m}`, `${V:?m}`, `${V#p}`, `${V%p}` (and `##`, `%%`). */
+  private processModifier(name: string, ch: string): string {
     let modifier = ch;
     let op: string | undefined = ch;
-    let nullIsUnset = false;
-    if (ch === ':') {
-      nullIsUnset = true;
+    const nullIsUnset = ch === ':';
+    if (nullIsUnset) {
       op = this.next();
       modifier += op ?? '';
     }
-    if (op !== '+' && op !== '-' && op !== '?' && op !== '#' && op !== '%') {
+    const isPattern = op === '#' || op === '%';
+    if ((op !== '+' && op !== '-' && op !== '?' && !isPattern) || (nullIsUnset && isPattern)) {
       throw new ShellLexError(`unsupported modifier (${modifier}) in substitution`);
     }
-    const isPattern = op === '#' || op === '%';
-    if (nullIsUnset && isPattern) throw new ShellLexError(`unsupported modifier (${modifier}) in substitution`);
     let word = this.readUntilClosingBrace(isPattern);
     const value = this.vars.get(name);
     if (value === undefined && this.options.skipUnsetEnv) return `\${${name}${modifier}${word}}`;
@@ -244,7 +247,7 @@ class ShellWord {
         if (unset) throw new ShellLexError(`${name}: ${word || 'is not allowed to be empty'}`);
         return value;
       default: {
-        const greedy = word.startsWith(op);
+        const greedy = word.startsWith(op as string);
         if (greedy) word = word.slice(1);
         return op === '%' ? trimSuffix(word, value ?? '', greedy) : trimPrefix(word, value ?? '', greedy);
       }
