@@ -11,6 +11,8 @@ import { chmod, lchown, lstat, lutimes, mkdir, readFile, rm, symlink, writeFile,
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { readTarEntries } from '../image/index.js';
 import { invalidArgument } from '../util/errors.js';
 import type { CopyInstruction } from './dockerfile/index.js';
@@ -111,18 +113,41 @@ const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
 
 /** ADD <url>: the body as a file named after the URL's last path segment, mode 0600, mtime from Last-Modified. */
 async function fetchUrl(url: string, epoch?: number): Promise<CopyRoot> {
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (err) {
-    throw invalidArgument(`failed to GET ${url}: ${(err as Error).message}`);
-  }
-  if (!res.ok) throw invalidArgument(`failed to GET ${url} with status ${res.status}: ${res.statusText}`);
-  const data = Buffer.from(await res.arrayBuffer());
-  const modified = Date.parse(res.headers.get('last-modified') ?? '');
+  const { data, lastModified } = await httpGet(url, 5);
+  const modified = Date.parse(lastModified ?? '');
   const mtime = Number.isNaN(modified) ? (epoch ?? 0) : modified / 1000;
   const name = posix.basename(new URL(url).pathname) || 'index.html';
   return { name, isDir: false, items: [memItem(data, 0o600, mtime)] };
+}
+
+/**
+ * A GET through node:http(s), following redirects. (The daemon runs with V8's
+ * lite mode, which has no WebAssembly, so the global fetch cannot load.)
+ */
+function httpGet(url: string, redirects: number): Promise<{ data: Buffer; lastModified?: string }> {
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => reject(invalidArgument(`failed to GET ${url}: ${why}`));
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
+        res.resume();
+        httpGet(new URL(res.headers.location, url).toString(), redirects - 1).then(resolve, reject);
+        return;
+      }
+      if (status !== 200) {
+        res.resume();
+        reject(invalidArgument(`failed to GET ${url} with status ${status}: ${res.statusMessage ?? ''}`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ data: Buffer.concat(chunks), lastModified: res.headers['last-modified'] }));
+      res.on('error', (err) => fail(err.message));
+    });
+    req.on('error', (err) => fail(err.message));
+    req.setTimeout(300_000, () => req.destroy(new Error('timed out')));
+    req.end();
+  });
 }
 
 /** ADD of a local tar (plain or gzip) unpacks it into the destination. */
