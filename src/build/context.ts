@@ -42,8 +42,9 @@ export class BuildContext {
     ctx.entries.set('', { path: '', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0, linkname: '', hash: '' });
     let inMemory = 0;
     let spills = 0;
-    const stream = await plainTar(input);
-    if (stream === undefined) return ctx; // an empty body: an empty context
+    const plain = await plainTar(input);
+    if (plain === undefined) return ctx; // an empty body: an empty context
+    const stream = Readable.from(padded(plain), { objectMode: false });
     try {
       for await (const e of readTarEntries(stream)) {
         const path = clean(e.name);
@@ -142,6 +143,21 @@ export function clean(name: string): string | undefined {
   const n = posix.normalize(name.replace(/^\/+/, '') || '.').replace(/\/+$/, '');
   if (n === '..' || n.startsWith('../')) return undefined;
   return n === '.' ? '' : n;
+}
+
+/**
+ * The tar with its end blocks made sure of. docker's CLI, when it adds a
+ * Dockerfile from stdin to a directory context, sends an archive that stops
+ * right after the last file's data (no padding, no end blocks); dockerd
+ * accepts that, so we complete it.
+ */
+async function* padded(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of tar) {
+    total += chunk.length;
+    yield chunk;
+  }
+  yield Buffer.alloc((512 - (total % 512)) % 512 + 1024);
 }
 
 /** The uncompressed tar, or undefined for an empty body. */
