@@ -85,6 +85,7 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
       },
       contextDir: once(() => materialize(context, join(tmp, 'context'))),
       out,
+      verified: new Set(),
     };
 
     const startStage = (i: number): Promise<ImageState> => {

@@ -7,12 +7,13 @@
  * build's temp directory. Paths are clean and relative ("a/b"); "" is the root.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { readTarEntries, TarFormatError } from '../image/index.js';
+import { TarFormat, TarScanner } from './tar-scan.js';
 import { invalidArgument } from '../util/errors.js';
 
 export interface ContextEntry {
@@ -40,54 +41,56 @@ export class BuildContext {
   static async receive(input: AsyncIterable<Buffer | string>, spillDir: string): Promise<BuildContext> {
     const ctx = new BuildContext();
     ctx.entries.set('', { path: '', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0, linkname: '', hash: '' });
-    let inMemory = 0;
-    let spills = 0;
     const plain = await plainTar(input);
     if (plain === undefined) return ctx; // an empty body: an empty context
-    const stream = Readable.from(padded(plain), { objectMode: false });
-    try {
-      for await (const e of readTarEntries(stream)) {
+    let inMemory = 0;
+    let spills = 0;
+    let current: { entry: ContextEntry; hash: ReturnType<typeof createHash>; chunks: Buffer[]; fd?: number } | undefined;
+    const scanner = new TarScanner({
+      entry: (e) => {
         const path = clean(e.name);
         if (path === undefined) throw invalidArgument(`invalid build context: entry ${JSON.stringify(e.name)} climbs out of the context`);
-        if (path === '') continue;
+        if (path === '') return;
         ctx.addParents(path);
         const base = { path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, size: 0, linkname: '', hash: '' };
-        if (e.type === 'directory') ctx.entries.set(path, { ...base, type: 'dir' });
-        else if (e.type === 'symlink') ctx.entries.set(path, { ...base, type: 'symlink', linkname: e.linkname });
-        else if (e.type === 'link') {
+        if (e.type === '5') ctx.entries.set(path, { ...base, type: 'dir' });
+        else if (e.type === '2') ctx.entries.set(path, { ...base, type: 'symlink', linkname: e.linkname });
+        else if (e.type === '1') {
           const target = ctx.entries.get(clean(e.linkname) ?? '\0');
           if (!target || target.type !== 'file') throw invalidArgument(`invalid build context: hardlink ${JSON.stringify(e.name)} to a missing file`);
           ctx.entries.set(path, { ...target, path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime });
-        } else if (e.type === 'file') {
-          const hash = createHash('sha256');
+        } else if (e.type === '0' || e.type === '7') {
           const entry: ContextEntry = { ...base, type: 'file', size: e.size };
-          if (inMemory + e.size <= MEMORY_BUDGET) {
-            const chunks: Buffer[] = [];
-            for await (const c of e.body) {
-              hash.update(c);
-              chunks.push(c);
-            }
-            entry.data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-            inMemory += e.size;
-          } else {
+          current = { entry, hash: createHash('sha256'), chunks: [] };
+          if (inMemory + e.size > MEMORY_BUDGET) {
             entry.spill = join(spillDir, `ctx-${spills++}`);
-            const fh = await open(entry.spill, 'wx', 0o600);
-            try {
-              for await (const c of e.body) {
-                hash.update(c);
-                await fh.write(c);
-              }
-            } finally {
-              await fh.close();
-            }
-          }
-          entry.hash = hash.digest('hex');
+            current.fd = openSync(entry.spill, 'wx', 0o600);
+          } else inMemory += e.size;
           ctx.entries.set(path, entry);
         }
         // devices and fifos in a context are not copied, as docker does
-      }
+      },
+      data: (chunk) => {
+        if (!current) return;
+        current.hash.update(chunk);
+        if (current.fd !== undefined) writeSync(current.fd, chunk);
+        else current.chunks.push(chunk);
+      },
+      done: () => {
+        if (!current) return;
+        const c = current;
+        current = undefined;
+        c.entry.hash = c.hash.digest('hex');
+        if (c.fd !== undefined) closeSync(c.fd);
+        else c.entry.data = c.chunks.length === 1 ? c.chunks[0] : Buffer.concat(c.chunks);
+      },
+    });
+    try {
+      for await (const chunk of plain) scanner.push(chunk);
+      scanner.end();
     } catch (err) {
-      if (err instanceof TarFormatError) throw invalidArgument(`invalid build context: ${err.message}`);
+      if (current?.fd !== undefined) closeSync(current.fd);
+      if (err instanceof TarFormat || (err as { code?: string }).code?.startsWith('Z_')) throw invalidArgument(`invalid build context: ${(err as Error).message}`);
       throw err;
     }
     return ctx;
@@ -143,21 +146,6 @@ export function clean(name: string): string | undefined {
   const n = posix.normalize(name.replace(/^\/+/, '') || '.').replace(/\/+$/, '');
   if (n === '..' || n.startsWith('../')) return undefined;
   return n === '.' ? '' : n;
-}
-
-/**
- * The tar with its end blocks made sure of. docker's CLI, when it adds a
- * Dockerfile from stdin to a directory context, sends an archive that stops
- * right after the last file's data (no padding, no end blocks); dockerd
- * accepts that, so we complete it.
- */
-async function* padded(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let total = 0;
-  for await (const chunk of tar) {
-    total += chunk.length;
-    yield chunk;
-  }
-  yield Buffer.alloc((512 - (total % 512)) % 512 + 1024);
 }
 
 /** The uncompressed tar, or undefined for an empty body. */

@@ -7,7 +7,8 @@
  * http(s) URLs.
  */
 import { createHash } from 'node:crypto';
-import { chmod, lchown, lstat, lutimes, mkdir, readFile, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readFile, rm, copyFile } from 'node:fs/promises';
+import { chmodSync, copyFileSync, lchownSync, lstatSync, lutimesSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -194,6 +195,9 @@ async function isDirIn(root: string, path: string): Promise<boolean> {
 /**
  * Writes items under container path `target`: parents made 0755 root, every
  * path resolved inside `root` (an image's symlink never leads out of it).
+ * Files are written with synchronous calls, a few milliseconds at a time
+ * between turns of the event loop: for many small files that is several
+ * times faster than a thread-pool round trip per call.
  */
 async function writeItems(root: string, target: string, items: CopyItem[], o: { owner?: { uid: number; gid: number }; mode?: number }): Promise<void> {
   const dirs = new Map<string, string>();
@@ -216,40 +220,46 @@ async function writeItems(root: string, target: string, items: CopyItem[], o: { 
     return host;
   };
   const owner = (i: CopyItem) => o.owner ?? ((i as CopyItem & { keepOwner?: boolean }).keepOwner ? { uid: i.uid, gid: i.gid } : { uid: 0, gid: 0 });
-  const pending: Promise<void>[] = [];
+  let slice = performance.now();
   for (const item of items) {
+    if (performance.now() - slice > 8) {
+      await new Promise((r) => setImmediate(r));
+      slice = performance.now();
+    }
     const cpath = item.rel === '' ? target : posix.join(target, item.rel);
     const mode = o.mode ?? item.mode;
     if (item.type === 'dir') {
       const host = await ensureDir(cpath);
-      await chmod(host, mode);
+      chmodSync(host, mode);
       const u = owner(item);
-      await lchown(host, u.uid, u.gid);
+      lchownSync(host, u.uid, u.gid);
       dirTimes.push([host, item.mtime]);
       continue;
     }
     const parent = await ensureDir(posix.dirname(cpath));
-    const host = join(parent, posix.basename(cpath));
-    pending.push(writeOne(host, item, mode, owner(item)));
-    if (pending.length >= 32) await Promise.all(pending.splice(0));
+    writeOne(join(parent, posix.basename(cpath)), item, mode, owner(item), item.data && !item.hostPath ? await item.data() : undefined);
   }
-  await Promise.all(pending);
-  for (const [host, mtime] of dirTimes.reverse()) await lutimes(host, mtime, mtime);
+  for (const [host, mtime] of dirTimes.reverse()) lutimesSync(host, mtime, mtime);
 }
 
-async function writeOne(host: string, item: CopyItem, mode: number, owner: { uid: number; gid: number }): Promise<void> {
-  const st = await lstat(host).catch(() => undefined);
-  if (st && (st.isDirectory() || item.type === 'symlink' || st.isSymbolicLink())) await rm(host, { recursive: true, force: true });
-  if (item.type === 'symlink') {
-    await symlink(item.linkname, host);
-    await lchown(host, owner.uid, owner.gid);
-  } else {
-    if (item.hostPath) await copyFile(item.hostPath, host);
-    else await writeFile(host, item.data ? await item.data() : Buffer.alloc(0));
-    await lchown(host, owner.uid, owner.gid);
-    await chmod(host, mode);
+function writeOne(host: string, item: CopyItem, mode: number, owner: { uid: number; gid: number }, data: Buffer | undefined): void {
+  let st;
+  try {
+    st = lstatSync(host);
+  } catch {
+    st = undefined;
   }
-  await lutimes(host, item.mtime, item.mtime);
+  if (st && (st.isDirectory() || item.type === 'symlink' || st.isSymbolicLink())) rmSync(host, { recursive: true, force: true });
+  if (item.type === 'symlink') {
+    symlinkSync(item.linkname, host);
+    lchownSync(host, owner.uid, owner.gid);
+  } else {
+    if (item.hostPath) copyFileSync(item.hostPath, host);
+    else writeFileSync(host, data ?? Buffer.alloc(0));
+    lchownSync(host, owner.uid, owner.gid);
+    chmodSync(host, mode);
+  }
+  lutimesSync(host, item.mtime, item.mtime);
 }
 
 /** --chown=user[:group], names looked up in the image's /etc/passwd and /etc/group. */

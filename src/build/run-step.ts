@@ -9,6 +9,7 @@ import { chmod, chown, lstat, mkdir, rm, rmdir, writeFile } from 'node:fs/promis
 import { join, posix } from 'node:path';
 import { EngineError, invalidArgument } from '../util/errors.js';
 import { execFileText } from '../util/exec.js';
+import { log } from '../util/log.js';
 import { runCommandLine, type RunInstruction, type RunMount } from './dockerfile/index.js';
 import { DEFAULT_SHELL } from './metadata.js';
 import { resolveInRoot } from './paths.js';
@@ -60,8 +61,10 @@ export async function runStep(env: StepEnv, ins: RunInstruction, state: ImageSta
   }
   env.out(` ---> Running in ${id}\n`);
   let code = 0;
+  const t0 = performance.now();
   await withRootfs(env, state, { upper, init: true }, async (root) => {
     const created = await missingTargets(root, mounts.map((m) => m.target));
+    const t1 = performance.now();
     try {
       code = await session.run(root, {
         args: line.args,
@@ -75,8 +78,10 @@ export async function runStep(env: StepEnv, ins: RunInstruction, state: ImageSta
       });
     } finally {
       for (const p of created.reverse()) await rmdir(p).catch(() => rm(p, { force: true }).catch(() => undefined));
+      log.debug('build RUN', { mountMs: Math.round(t1 - t0), runMs: Math.round(performance.now() - t1) });
     }
   });
+  log.debug('build RUN done', { totalMs: Math.round(performance.now() - t0) });
   if (code !== 0) {
     throw new EngineError('InvalidArgument', `The command '${line.args.join(' ')}' returned a non-zero code: ${code}`);
   }

@@ -164,7 +164,7 @@ class StageRun {
     const key = childKey(this.state.key, stepKey);
     if (!this.env.noCache) {
       const hit = this.env.cache.get(key);
-      if (hit && (await this.env.deps.images.chainPresent(hit.state.layers))) {
+      if (hit && (await present(this.env, hit.state))) {
         this.env.out(' ---> Using cache\n');
         this.state = hit.state;
         return;
@@ -177,6 +177,14 @@ class StageRun {
     this.env.cache.put({ state, description: description.replace(/\s*\n\s*/g, ' ').trim(), ...(added && { layer: added }), size: added?.descriptor.size ?? 0 });
     this.state = state;
   }
+}
+
+/** Whether a cached state's layers are all still stored; each chain is checked once per build. */
+async function present(env: StepEnv, state: ImageState): Promise<boolean> {
+  const unchecked = state.layers.filter((l) => !env.verified.has(l.chainId));
+  if (!(await env.deps.images.chainPresent(unchecked))) return false;
+  for (const l of unchecked) env.verified.add(l.chainId);
+  return true;
 }
 
 export const shortId = (s: ImageState): string => (s.key.startsWith('sha256:') ? s.key : stateId(s)).slice(7, 19);

@@ -37,4 +37,6 @@ export interface StepEnv {
   /** The context materialised as a directory (RUN --mount=type=bind without from). */
   contextDir(): Promise<string>;
   out(text: string): void;
+  /** Layer chains found stored during this build (the cache checks each once). */
+  verified: Set<string>;
 }

@@ -8,6 +8,7 @@
 import { closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { tarHeader, tarPadding, TAR_END } from '../util/tar-header.js';
 
 const BIG = 1 << 20;
 
@@ -56,8 +57,8 @@ function* entries(dir: string | undefined, extra: ExtraFile[]): Generator<Buffer
               left -= n;
               yield* push(Buffer.from(buf.subarray(0, n)));
             }
-            const rest = st.size % 512;
-            if (rest) yield* push(Buffer.alloc(512 - rest));
+            const rest = tarPadding(st.size);
+            if (rest) yield* push(Buffer.alloc(rest));
           } finally {
             closeSync(fd);
           }
@@ -71,61 +72,15 @@ function* entries(dir: string | undefined, extra: ExtraFile[]): Generator<Buffer
     yield* push(header(f.name, { ...now, size: f.data.length } as Stats, '0', f.data.length));
     yield* push(pad(f.data));
   }
-  yield* push(Buffer.alloc(1024));
+  yield* push(TAR_END);
   if (batch.length) yield Buffer.concat(batch);
 }
 
 function pad(b: Buffer): Buffer {
-  const rest = b.length % 512;
-  return rest === 0 ? b : Buffer.concat([b, Buffer.alloc(512 - rest)]);
+  const rest = tarPadding(b.length);
+  return rest === 0 ? b : Buffer.concat([b, Buffer.alloc(rest)]);
 }
 
-/** A ustar header, preceded by a PAX header when the name or link target does not fit. */
-function header(name: string, st: Stats, type: string, size: number, linkname = ''): Buffer {
-  const pax: string[] = [];
-  if (Buffer.byteLength(name) > 100) pax.push(record('path', name));
-  if (Buffer.byteLength(linkname) > 100) pax.push(record('linkpath', linkname));
-  if (size > 0o77777777777) pax.push(record('size', String(size)));
-  const h = Buffer.alloc(512);
-  h.write(name.slice(0, 100), 0, 100, 'utf8');
-  octal(h, st.mode & 0o7777, 100, 8);
-  octal(h, st.uid, 108, 8);
-  octal(h, st.gid, 116, 8);
-  octal(h, size > 0o77777777777 ? 0 : size, 124, 12);
-  octal(h, Math.floor(st.mtimeMs / 1000), 136, 12);
-  h.write(type, 156, 1, 'latin1');
-  h.write(linkname.slice(0, 100), 157, 100, 'utf8');
-  h.write('ustar\x0000', 257, 8, 'latin1');
-  checksum(h);
-  if (pax.length === 0) return h;
-  const body = Buffer.from(pax.join(''));
-  const ph = Buffer.alloc(512);
-  ph.write('PaxHeader', 0, 100, 'utf8');
-  octal(ph, 0o644, 100, 8);
-  octal(ph, 0, 108, 8);
-  octal(ph, 0, 116, 8);
-  octal(ph, body.length, 124, 12);
-  octal(ph, 0, 136, 12);
-  ph.write('x', 156, 1, 'latin1');
-  ph.write('ustar\x0000', 257, 8, 'latin1');
-  checksum(ph);
-  return Buffer.concat([ph, pad(body), h]);
-}
-
-function record(key: string, value: string): string {
-  const text = ` ${key}=${value}\n`;
-  let len = Buffer.byteLength(text) + 1;
-  while (String(len).length + Buffer.byteLength(text) !== len) len = String(len).length + Buffer.byteLength(text);
-  return `${len}${text}`;
-}
-
-function octal(b: Buffer, value: number, offset: number, width: number): void {
-  b.write(value.toString(8).padStart(width - 1, '0') + '\0', offset, width, 'latin1');
-}
-
-function checksum(h: Buffer): void {
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of h) sum += byte;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+function header(name: string, st: Stats, type: '0' | '2' | '5', size: number, linkname = ''): Buffer {
+  return tarHeader({ name, type, mode: st.mode, uid: st.uid, gid: st.gid, mtime: st.mtimeMs / 1000, size, linkname });
 }

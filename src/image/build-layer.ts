@@ -13,6 +13,9 @@ import { createHash } from 'node:crypto';
 import { sha256Digest } from '../store/index.js';
 import type { LayerStore } from './layers.js';
 import { treeTar } from './layer-tar.js';
+import { log } from '../util/log.js';
+
+const ms = (x: number): number => Math.round(x * 10) / 10;
 
 export interface NewLayerOptions {
   /** The chain this layer goes on; null for a bottom layer. */
@@ -33,9 +36,11 @@ export interface BuiltLayer {
 }
 
 export async function newLayer(deps: { content: ContentStore; layers: LayerStore }, o: NewLayerOptions): Promise<BuiltLayer> {
+  const t0 = performance.now();
   const staging = await deps.layers.stage();
   try {
     await o.fill(staging.diffDir);
+    const t1 = performance.now();
     const blob = await deps.content.ingest();
     try {
       const hash = createHash('sha256');
@@ -46,9 +51,12 @@ export async function newLayer(deps: { content: ContentStore; layers: LayerStore
       }
       const diffId = `sha256:${hash.digest('hex')}` as Digest;
       const tarSize = blob.written;
+      const t2 = performance.now();
       const digest = await blob.commit();
+      const t3 = performance.now();
       const chainId = (o.parent === null ? diffId : sha256Digest(`${o.parent} ${diffId}`)) as string as ChainId;
       await staging.commit({ chainId, diffId, parent: o.parent, size: stats.size });
+      log.debug('build layer', { fillMs: ms(t1 - t0), tarMs: ms(t2 - t1), blobMs: ms(t3 - t2), commitMs: ms(performance.now() - t3) });
       return { chainId, diffId, descriptor: { mediaType: MediaType.layerTar, digest, size: tarSize }, size: stats.size };
     } finally {
       await blob.abort();
