@@ -4,6 +4,8 @@
  * BuildService runs builds (builder.ts) over one layer cache (cache.ts) and
  * answers for that cache in `builder prune` and `system df`.
  */
+import { readFile, rm } from 'node:fs/promises';
+import { unmountOverlay } from '../image/index.js';
 import { BuildCache, type CacheRecord } from './cache.js';
 import { build } from './builder.js';
 import type { BuildMessage, BuildRequest, BuildResult, BuilderDeps } from './types.js';
@@ -27,7 +29,9 @@ export interface BuildCacheRow {
 export class BuildService {
   private constructor(private readonly deps: BuilderDeps, private readonly cache: BuildCache) {}
 
+  /** Opens the cache; what a crash left of earlier builds (mounts, temp files) is removed first. */
   static async open(deps: BuilderDeps): Promise<BuildService> {
+    await clearLeftovers(deps.tmpDir);
     return new BuildService(deps, await BuildCache.open(deps.dataRoot));
   }
 
@@ -41,9 +45,10 @@ export class BuildService {
   }
 
   /**
-   * `builder prune`: drops cache entries (all with `all`, else those whose
-   * layer no image uses... here: every entry not used within `until`), and
-   * the layers only they kept. Returns what docker's API returns.
+   * `builder prune`: drops every cache entry (with `until`, those not used
+   * within that many milliseconds) and the layers only they kept; layers of
+   * tagged images stay. berth's cache has no shared or in-use entries, so
+   * `all` removes the same set. Returns what docker's API returns.
    */
   async prune(o: { all?: boolean; until?: number } = {}): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
     const now = Date.now();
@@ -55,6 +60,17 @@ export class BuildService {
     const freed = await this.deps.images.dropUnusedLayers(layers.reverse());
     return { CachesDeleted: doomed.map((r) => r.state.key), SpaceReclaimed: freed };
   }
+}
+
+async function clearLeftovers(tmpDir: string): Promise<void> {
+  const table = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const mounts = table
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+    .filter((m): m is string => m !== undefined && m.startsWith(`${tmpDir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await unmountOverlay(m).catch(() => undefined);
+  await rm(tmpDir, { recursive: true, force: true });
 }
 
 function row(r: CacheRecord): BuildCacheRow {

@@ -51,7 +51,7 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
 /** The absolute form of a COPY/WORKDIR destination against the working directory. */
 export function absoluteIn(workdir: string, path: string): string {
   const abs = path.startsWith('/') ? path : posix.join(workdir || '/', path);
-  const n = posix.normalize(abs);
+  const n = posix.normalize(abs).replace(/\/+$/, '') || '/';
   return path.endsWith('/') && n !== '/' ? `${n}/` : n;
 }
 

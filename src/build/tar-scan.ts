@@ -49,10 +49,14 @@ export class TarScanner {
     this.drain();
   }
 
-  /** The input is over: an archive cut short inside an entry is an error. */
+  /**
+   * The input is over. An archive cut short inside a header or an entry's data
+   * is an error; one that stops right after the last entry's data (no padding,
+   * no end blocks) is accepted, as dockerd accepts it from docker's own CLI.
+   */
   end(): void {
     if (this.ended) return;
-    if (this.kind !== 'header' || this.pendingLen >= 512) throw new TarFormat('unexpected end of the archive');
+    if (this.kind !== 'header' || this.pendingLen > 0) throw new TarFormat('unexpected end of the archive');
   }
 
   private take(n: number): Buffer {
