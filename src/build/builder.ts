@@ -29,8 +29,9 @@ const goArch = (): string => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: 
 export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequest, emit: (m: BuildMessage) => void): Promise<BuildResult> {
   const references = req.tags.map((t) => referenceString(withDefaultTag(parseReference(t))));
   const buildId = randomBytes(8).toString('hex');
-  await mkdir(deps.tmpDir, { recursive: true });
-  const tmp = await mkdtemp(join(deps.tmpDir, `${buildId}-`));
+  // Made on first use: a fully cached build never needs it.
+  const tmp = join(deps.tmpDir, buildId);
+  const tmpReady = once(() => mkdir(tmp, { recursive: true }));
   const out = (text: string) => {
     if (!req.quiet) emit({ stream: text });
   };
@@ -66,8 +67,14 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
     const env: StepEnv = {
       deps, cache, noCache: req.noCache, context, escape: dockerfile.directives.escape, file: posix.basename(file),
       buildArgs, usedArgs, epoch, secrets: req.secrets, signal: req.signal,
-      tempDir: (prefix) => mkdtemp(join(tmp, prefix)),
-      initLayer: once(() => makeInitLayer(join(tmp, 'init'))),
+      tempDir: async (prefix) => {
+        await tmpReady();
+        return mkdtemp(join(tmp, prefix));
+      },
+      initLayer: once(async () => {
+        await tmpReady();
+        return makeInitLayer(join(tmp, 'init'));
+      }),
       session: () => (session ??= deps.runner.open({ buildId, networkMode: req.networkMode || 'default', extraHosts: req.extraHosts })),
       stage: (ref) => {
         const i = stageIndex(dockerfile, ref);
@@ -83,7 +90,10 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
         }
         return imageState(deps, ref);
       },
-      contextDir: once(() => materialize(context, join(tmp, 'context'))),
+      contextDir: once(async () => {
+        await tmpReady();
+        return materialize(context, join(tmp, 'context'));
+      }),
       out,
       verified: new Set(),
     };

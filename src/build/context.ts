@@ -7,7 +7,7 @@
  * build's temp directory. Paths are clean and relative ("a/b"); "" is the root.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -63,6 +63,7 @@ export class BuildContext {
           const entry: ContextEntry = { ...base, type: 'file', size: e.size };
           current = { entry, hash: createHash('sha256'), chunks: [] };
           if (inMemory + e.size > MEMORY_BUDGET) {
+            if (spills === 0) mkdirSync(spillDir, { recursive: true });
             entry.spill = join(spillDir, `ctx-${spills++}`);
             current.fd = openSync(entry.spill, 'wx', 0o600);
           } else inMemory += e.size;
@@ -143,6 +144,8 @@ export class BuildContext {
 
 /** A context-relative clean path; undefined when it climbs out. */
 export function clean(name: string): string | undefined {
+  // Names from docker's CLI and ours are already clean: skip normalising them.
+  if (!/(^|\/)\.\.?(\/|$)|\/\/|^\//.test(name)) return name.endsWith('/') ? name.slice(0, -1) : name;
   const n = posix.normalize(name.replace(/^\/+/, '') || '.').replace(/\/+$/, '');
   if (n === '..' || n.startsWith('../')) return undefined;
   return n === '.' ? '' : n;

@@ -32,6 +32,7 @@ export class TarScanner {
   private local: Record<string, string> = {};
   private global: Record<string, string> = {};
   private ended = false;
+  private checked = false;
 
   constructor(
     private readonly on: {
@@ -97,7 +98,7 @@ export class TarScanner {
       }
       if (this.pendingLen < 512) return;
       const h = this.take(512);
-      if (h.every((b) => b === 0)) {
+      if (h[0] === 0 && h.equals(ZERO_BLOCK)) {
         this.ended = true;
         return;
       }
@@ -114,9 +115,17 @@ export class TarScanner {
   }
 
   private header(h: Buffer): void {
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
-    if (sum !== num(h, 148, 8)) throw new TarFormat('invalid tar header checksum');
+    // The daemon runs without an optimising compiler, where a 512-byte loop per
+    // entry is the reader's main cost: the sum is checked on the first header
+    // (is this a tar at all?) and on any without the ustar magic.
+    const ustar = h.toString('latin1', 257, 262) === 'ustar';
+    if (!this.checked || !ustar) {
+      let sum = 256; // the checksum field itself counts as eight spaces
+      for (let i = 0; i < 148; i++) sum += h[i];
+      for (let i = 156; i < 512; i++) sum += h[i];
+      if (sum !== num(h, 148, 8)) throw new TarFormat('invalid tar header checksum');
+      this.checked = true;
+    }
     const type = String.fromCharCode(h[156] || 48);
     const size = num(h, 124, 12);
     if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
@@ -125,8 +134,7 @@ export class TarScanner {
       this.need = size;
       return;
     }
-    const magic = h.toString('latin1', 257, 262);
-    const prefix = magic === 'ustar' ? str(h, 345, 155) : '';
+    const prefix = ustar && h[345] !== 0 ? str(h, 345, 155) : '';
     const p = { ...this.global, ...this.local };
     this.local = {};
     const name = p.path ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
@@ -172,6 +180,7 @@ export class TarScanner {
   }
 }
 
+const ZERO_BLOCK = Buffer.alloc(512);
 const pad = (n: number): number => (512 - (n % 512)) % 512;
 
 function str(b: Buffer, off: number, len: number): string {

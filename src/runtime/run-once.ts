@@ -40,6 +40,7 @@ export async function runOnce(rt: OciBinary, o: RunOnceOptions): Promise<number>
     child.kill('SIGKILL');
   };
   o.signal?.addEventListener('abort', kill, { once: true });
+  let clean = false;
   try {
     const code = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
@@ -48,11 +49,13 @@ export async function runOnce(rt: OciBinary, o: RunOnceOptions): Promise<number>
     if (o.signal?.aborted) throw new EngineError('Internal', 'the build step was cancelled');
     const problem = await readRuntimeLog(logFile);
     if (problem) throw new EngineError('Internal', `OCI runtime run failed: ${rt.name}: ${problem}`);
+    clean = true;
     return code;
   } finally {
     o.signal?.removeEventListener('abort', kill);
-    // A process killed before its runtime cleaned up leaves the runtime's record behind.
-    await new Promise<void>((resolve) => {
+    // `run` deletes the container when its process exits; only a run that was
+    // killed or failed may leave the runtime's record behind.
+    if (!clean) await new Promise<void>((resolve) => {
       spawn(rt.path, [`--root=${rt.root}`, 'delete', '--force', o.id], { stdio: 'ignore' }).on('close', () => resolve()).on('error', () => resolve());
     });
   }
