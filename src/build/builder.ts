@@ -48,7 +48,7 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
     const epochText = buildArgs.get('SOURCE_DATE_EPOCH') ?? process.env.SOURCE_DATE_EPOCH;
     const epoch = epochText !== undefined && /^\d+$/.test(epochText) ? Number(epochText) : undefined;
     const usedArgs = new Set<string>(['SOURCE_DATE_EPOCH']);
-    const globals = globalArgs(dockerfile, buildArgs, usedArgs);
+    const globals = globalArgs(dockerfile, buildArgs, usedArgs, platform);
     const target = req.target ? stageIndex(dockerfile, req.target) : dockerfile.stages.length - 1;
     if (target === undefined) throw invalidArgument(`failed to reach build target ${req.target} in Dockerfile`);
     if (dockerfile.stages.length === 0) throw invalidArgument('the Dockerfile has no FROM instruction');
@@ -140,8 +140,17 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
   }
 }
 
-function globalArgs(df: Dockerfile, buildArgs: Map<string, string>, used: Set<string>): Map<string, string> {
-  const out = new Map<string, string>();
+/** The automatic platform args BuildKit defines (TARGETARCH, BUILDPLATFORM, ...); a stage sees them after `ARG NAME`. */
+function platformArgs(p: { os: string; architecture: string }): Map<string, string> {
+  const platform = `${p.os}/${p.architecture}`;
+  return new Map([
+    ['TARGETPLATFORM', platform], ['TARGETOS', p.os], ['TARGETARCH', p.architecture], ['TARGETVARIANT', ''],
+    ['BUILDPLATFORM', platform], ['BUILDOS', p.os], ['BUILDARCH', p.architecture], ['BUILDVARIANT', ''],
+  ]);
+}
+
+function globalArgs(df: Dockerfile, buildArgs: Map<string, string>, used: Set<string>, platform: { os: string; architecture: string }): Map<string, string> {
+  const out = platformArgs(platform);
   for (const ins of df.globalArgs) {
     for (const a of ins.args) {
       const given = buildArgs.get(a.name);

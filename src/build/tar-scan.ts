@@ -188,13 +188,21 @@ function str(b: Buffer, off: number, len: number): string {
   return b.toString('utf8', off, end < 0 || end > off + len ? off + len : end);
 }
 
-/** Octal, or GNU base-256 when the high bit is set. */
+/** Octal (leading spaces, ended by NUL or space), or GNU base-256 when the high bit is set. */
 function num(b: Buffer, off: number, len: number): number {
   if (b[off] & 0x80) {
     let v = 0;
     for (let i = off + 1; i < off + len; i++) v = v * 256 + b[i];
     return v;
   }
-  const s = b.toString('latin1', off, off + len).replace(/[\0 ]+.*$/s, '').trim();
-  return s === '' ? 0 : Number.parseInt(s, 8);
+  let i = off;
+  const end = off + len;
+  while (i < end && b[i] === 0x20) i++;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = b[i];
+    if (c < 0x30 || c > 0x37) break;
+    v = v * 8 + (c - 0x30);
+  }
+  return v;
 }

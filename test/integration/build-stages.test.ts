@@ -50,6 +50,13 @@ test('multi-stage: FROM a stage, COPY --from a stage and an image, scratch, unus
   assert.equal(img.RootFS.Layers.length, 2, 'scratch + two COPY layers');
 });
 
+test('the platform args are predefined, for FROM and after ARG in a stage', async () => {
+  await build(['-t', 'plat:1'], { Dockerfile: 'FROM busybox\nARG TARGETARCH\nARG TARGETPLATFORM\nRUN echo "$TARGETPLATFORM $TARGETARCH" > /p\nCMD ["cat", "/p"]\n' });
+  const out = (await run('plat:1')).trim();
+  assert.match(out, /^linux\/(amd64|arm64|[a-z0-9]+) (amd64|arm64|[a-z0-9]+)$/);
+  assert.equal(out.split(' ')[0], `linux/${out.split(' ')[1]}`);
+});
+
 test('--target stops at the named stage', async () => {
   await build(['--target', 'tools', '-t', 'multi:tools'], { Dockerfile: MULTI });
   assert.equal(await run('multi:tools', 'cat', '/tool.txt'), 'tool\n');
