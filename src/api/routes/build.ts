@@ -22,7 +22,8 @@ export function buildRoutes(router: Router, engine: Engine): void {
     const buildId = ctx.query.get('buildid');
     if (buildId) running.set(buildId, abort);
     let finished = false;
-    ctx.req.socket.once('close', () => {
+    // The client going away (ctrl-c) stops the build; per response, so kept-alive sockets gather no listeners.
+    ctx.res?.once('close', () => {
       if (!finished) abort.abort();
     });
     let out: Writable | undefined;
