@@ -177,6 +177,11 @@ class LocalImageService implements ImageService {
     return chains.map((c) => this.layers.diffDir(c)).reverse();
   }
 
+  async layerSizes(nameOrId: string): Promise<number[]> {
+    const img = findImage(this.catalog, nameOrId);
+    return chainIdsOf(img.config.rootfs.diff_ids).map((c, i) => this.layers.get(c)?.size ?? img.manifest.layers[i]?.size ?? 0);
+  }
+
   newLayer(o: NewLayerOptions): Promise<BuiltLayer> {
     return newLayer({ content: this.content, layers: this.layers }, o);
   }

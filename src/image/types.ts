@@ -121,6 +121,8 @@ export interface ImageService {
   prune(opts: { all?: boolean; filters?: Record<string, string[]> }, inUse: InUseLookup): Promise<ImagePruneReport>;
   /** The image's layer diff directories, topmost first, unpacking any that are missing. */
   layerDirs(id: ImageId): Promise<string[]>;
+  /** Each layer's size, bottom first: unpacked content bytes, or the blob's size for a layer not unpacked. */
+  layerSizes(nameOrId: string): Promise<number[]>;
 
   // ---- for the builder --------------------------------------------------------
   /** A new layer filled in place (see build-layer.ts); committed to the layer store and the content store. */

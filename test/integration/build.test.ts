@@ -64,8 +64,10 @@ test('build runs every step and the image has docker\'s config and history', asy
   assert.equal(c.Healthcheck.Interval, 5_000_000_000);
   assert.equal(img.RootFS.Layers.length, 4, 'busybox + COPY + COPY + RUN');
 
-  const history = (await d.api('GET', '/images/demo:1/history')).json as Array<{ CreatedBy: string }>;
+  const history = (await d.api('GET', '/images/demo:1/history')).json as Array<{ CreatedBy: string; Size: number }>;
   const steps = history.map((h) => h.CreatedBy).reverse();
+  assert.equal(history.find((h) => h.CreatedBy.includes('COPY file:'))?.Size, 9, 'the COPY layer holds hello.txt');
+  assert.equal(history.find((h) => h.CreatedBy.includes('ENV APP'))?.Size, 0);
   assert.ok(steps.some((s) => s.includes('|1 GREETING=hello /bin/sh -c echo')), steps.join('\n'));
   assert.ok(steps.some((s) => s.includes('#(nop)  CMD ["/app/out.txt"]')));
 });
