@@ -52,7 +52,7 @@ export async function planCopy(env: StepEnv, ins: CopyInstruction, state: ImageS
     const urls = kind === 'ADD' ? ins.sources.filter(isUrl) : [];
     const local = ins.sources.filter((s) => !urls.includes(s));
     roots = contextRoots(env.context, local, kind);
-    for (const u of urls) roots.push(await fetchUrl(u, env.epoch));
+    for (const u of urls) roots.push(await fetchUrl(u, env.epoch, ins.checksum));
     if (kind === 'ADD') roots = await unpackArchives(roots, ins.sources.length - urls.length);
     sourceKey = rootsKey(roots);
     described = `${roots.length > 1 ? 'multi' : roots[0]?.isDir ? 'dir' : 'file'}:${sourceKey}`;
@@ -113,8 +113,13 @@ function memItem(data: Buffer, mode: number, mtime: number): CopyItem {
 const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
 
 /** ADD <url>: the body as a file named after the URL's last path segment, mode 0600, mtime from Last-Modified. */
-async function fetchUrl(url: string, epoch?: number): Promise<CopyRoot> {
+async function fetchUrl(url: string, epoch?: number, checksum?: string): Promise<CopyRoot> {
   const { data, lastModified } = await httpGet(url, 5);
+  if (checksum !== undefined) {
+    const got = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (!checksum.startsWith('sha256:')) throw invalidArgument(`unsupported checksum ${checksum}: only sha256 is supported`);
+    if (got !== checksum) throw invalidArgument(`digest mismatch for ${url}: expected ${checksum}, got ${got}`);
+  }
   const modified = Date.parse(lastModified ?? '');
   const mtime = Number.isNaN(modified) ? (epoch ?? 0) : modified / 1000;
   const name = posix.basename(new URL(url).pathname) || 'index.html';

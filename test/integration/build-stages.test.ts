@@ -126,6 +126,9 @@ test('ADD unpacks a local tar and fetches a URL; COPY --chown and --chmod', asyn
     const r = await d.berth(['build', '-t', 'add:1', '--network', 'host', dir]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(await run('add:1'), 'inner\nserved /file.txt\n1:2 600\n0:0 600\n');
+    const wrong = await d.berth(['build', ctx.make({ Dockerfile: `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/f /f\n` })]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Dockerfile:2: digest mismatch for http:\/\/127\.0\.0\.1:\d+\/f/);
   } finally {
     server.close();
     rmSync(tarDir, { recursive: true, force: true });
