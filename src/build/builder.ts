@@ -43,6 +43,7 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
     if (text === undefined) throw invalidArgument(`Cannot locate specified Dockerfile: ${file}`);
     await applyIgnore(context, file);
     const dockerfile = parseDockerfile(text, { file: posix.basename(file) });
+    for (const w of dockerfile.warnings ?? []) out(`[WARNING]: ${w.message}\n`);
     const platform = { os: 'linux', architecture: goArch() };
     const buildArgs = new Map(Object.entries(req.buildArgs).filter((e): e is [string, string] => e[1] !== null));
     const epochText = buildArgs.get('SOURCE_DATE_EPOCH') ?? process.env.SOURCE_DATE_EPOCH;

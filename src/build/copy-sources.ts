@@ -33,10 +33,22 @@ export interface CopyRoot {
   name: string;
   isDir: boolean;
   items: CopyItem[];
+  /** With --parents: the source's path in the context, kept under the destination. */
+  keepPath?: string;
 }
 
-/** The roots the patterns match in the context; docker's errors for none or an escape. */
-export function contextRoots(ctx: BuildContext, patterns: string[], kind: string): CopyRoot[] {
+/**
+ * The roots the patterns match in the context; docker's errors for none or an
+ * escape. `excludes` (--exclude) drop matching paths and what is below them;
+ * `parents` (--parents) keeps each source's path under the destination.
+ */
+export function contextRoots(ctx: BuildContext, patterns: string[], kind: string, o: { excludes?: string[]; parents?: boolean } = {}): CopyRoot[] {
+  const excludes = (o.excludes ?? []).map((x) => clean(x) ?? x);
+  const excluded = (path: string): boolean =>
+    excludes.some((x) => {
+      for (let p = path; p !== '.' && p !== ''; p = posix.dirname(p)) if (matchPath(x, p)) return true;
+      return false;
+    });
   const roots: CopyRoot[] = [];
   for (const pattern of patterns) {
     const path = clean(pattern);
@@ -51,7 +63,17 @@ export function contextRoots(ctx: BuildContext, patterns: string[], kind: string
     if (matched.length === 0) {
       throw invalidArgument(`${kind} failed: file not found in build context or excluded by .dockerignore: stat ${path || '.'}: file does not exist`);
     }
-    for (const e of matched) roots.push(contextRoot(ctx, e));
+    for (const e of matched) {
+      if (excludes.length && e.path !== '' && excluded(e.path)) continue;
+      const root = contextRoot(ctx, e);
+      if (excludes.length) {
+        // A pattern matches below the copied directory (as BuildKit applies it) or from the context root.
+        const prefix = e.path === '' ? '' : `${e.path}/`;
+        root.items = root.items.filter((i) => i.rel === '' || !(excluded(i.rel) || excluded(`${prefix}${i.rel}`)));
+      }
+      if (o.parents) root.keepPath = e.path;
+      roots.push(root);
+    }
   }
   return roots;
 }
@@ -80,7 +102,7 @@ function contextRoot(ctx: BuildContext, root: ContextEntry): CopyRoot {
 export function rootsKey(roots: CopyRoot[]): string {
   const h = createHash('sha256');
   for (const r of roots) {
-    h.update(`root ${r.name} ${r.isDir}\n`);
+    h.update(`root ${r.name} ${r.isDir} ${r.keepPath ?? ''}\n`);
     for (const i of r.items) h.update(`${i.rel}\0${i.type}\0${i.mode.toString(8)}\0${i.size}\0${i.linkname}\0${i.hash ?? ''}\n`);
   }
   return h.digest('hex');

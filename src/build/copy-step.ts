@@ -51,7 +51,7 @@ export async function planCopy(env: StepEnv, ins: CopyInstruction, state: ImageS
   } else {
     const urls = kind === 'ADD' ? ins.sources.filter(isUrl) : [];
     const local = ins.sources.filter((s) => !urls.includes(s));
-    roots = contextRoots(env.context, local, kind);
+    roots = contextRoots(env.context, local, kind, { excludes: ins.excludes, parents: ins.parents });
     for (const u of urls) roots.push(await fetchUrl(u, env.epoch, ins.checksum));
     if (kind === 'ADD') roots = await unpackArchives(roots, ins.sources.length - urls.length);
     sourceKey = rootsKey(roots);
@@ -74,7 +74,7 @@ export async function planCopy(env: StepEnv, ins: CopyInstruction, state: ImageS
         const all = await src.roots();
         for (const r of all) {
           const into = r.isDir || destIsDir || many || (await isDirIn(root, dest));
-          const target = r.isDir ? dest : into ? posix.join(dest, r.name) : dest;
+          const target = r.keepPath !== undefined ? posix.join(dest, r.keepPath) : r.isDir ? dest : into ? posix.join(dest, r.name) : dest;
           await writeItems(root, target, r.items, { owner, mode });
         }
       },

@@ -57,6 +57,14 @@ test('the platform args are predefined, for FROM and after ARG in a stage', asyn
   assert.equal(out.split(' ')[0], `linux/${out.split(' ')[1]}`);
 });
 
+test('COPY --exclude leaves paths out and --parents keeps source paths', async () => {
+  await build(['-t', 'excl:1'], {
+    Dockerfile: 'FROM busybox\nCOPY --exclude=*.log --exclude=app/tmp app /app/\nCOPY --parents a/b/c.txt d/e.txt /p/\nCMD ["sh", "-c", "cd / && find app p -type f | sort"]\n',
+    'app/main.txt': 'm', 'app/debug.log': 'l', 'app/tmp/x': 'x', 'app/sub/keep.txt': 'k', 'a/b/c.txt': 'c', 'd/e.txt': 'e',
+  });
+  assert.equal(await run('excl:1'), 'app/main.txt\napp/sub/keep.txt\np/a/b/c.txt\np/d/e.txt\n');
+});
+
 test('--target stops at the named stage', async () => {
   await build(['--target', 'tools', '-t', 'multi:tools'], { Dockerfile: MULTI });
   assert.equal(await run('multi:tools', 'cat', '/tool.txt'), 'tool\n');
