@@ -36,6 +36,11 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
     if (!req.quiet) emit({ stream: text });
   };
   let session: Promise<StepSession> | undefined;
+  // One failing stage stops the others: their steps are killed and awaited before the cleanup.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  let running: Promise<unknown>[] = [];
   try {
     const context = await BuildContext.receive(req.context, tmp);
     const file = req.dockerfile || 'Dockerfile';
@@ -67,7 +72,7 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
 
     const env: StepEnv = {
       deps, cache, noCache: req.noCache, context, escape: dockerfile.directives.escape, file: posix.basename(file),
-      buildArgs, usedArgs, epoch, secrets: req.secrets, signal: req.signal,
+      buildArgs, usedArgs, epoch, secrets: req.secrets, signal: stop.signal,
       tempDir: async (prefix) => {
         await tmpReady();
         return mkdtemp(join(tmp, prefix));
@@ -114,9 +119,21 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
     };
     // Every needed stage starts now; a stage that needs another awaits it inside.
     const all = order.map((i) => startStage(i));
-    all.forEach((p) => p.catch(() => undefined));
-    let state = await startStage(target);
-    await Promise.all(all);
+    running = all;
+    let firstError: unknown;
+    all.forEach((p) =>
+      p.catch((err: unknown) => {
+        firstError ??= err; // the cause, not the cancellations it leads to
+        stop.abort();
+      }),
+    );
+    let state: ImageState;
+    try {
+      state = await startStage(target);
+      await Promise.all(all);
+    } catch (err) {
+      throw firstError ?? err;
+    }
 
     if (Object.keys(req.labels).length > 0) state = withLabels(state, req.labels, epoch);
     const unused = [...buildArgs.keys()].filter((k) => !usedArgs.has(k) && !globals.has(k));
@@ -134,6 +151,9 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
     if (req.quiet) emit({ stream: `${imageId}\n` });
     return { imageId };
   } finally {
+    stop.abort();
+    req.signal?.removeEventListener('abort', onAbort);
+    await Promise.allSettled(running);
     await cache.save().catch(() => undefined);
     const s = session;
     if (s) void s.then((x) => x.close()).catch(() => undefined);

@@ -75,6 +75,7 @@ class StageRun {
 
   async step(raw: Instruction, printId: boolean): Promise<void> {
     const env = this.env;
+    if (env.signal?.aborted) throw new EngineError('Internal', 'the build was cancelled');
     if (raw.kind === 'ARG') return this.arg(at(env, raw, () => expandInstruction(raw, this.vars(), { escape: env.escape })));
     const ins = at(env, raw, () => expandInstruction(raw, this.vars(), { escape: env.escape }));
     await at(env, raw, async () => {

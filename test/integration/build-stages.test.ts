@@ -89,6 +89,16 @@ CMD ["cat", "/a", "/b"]
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
 });
 
+test('a failing stage stops the stages building beside it and is the error reported', async () => {
+  const r = await d.berth(['build', ctx.make({
+    Dockerfile: 'FROM busybox AS slow\nRUN sleep 20 && touch /slow # berth-test-slow-stage\nFROM busybox AS bad\nRUN exit 5\nFROM busybox\nCOPY --from=slow /slow /slow\nCOPY --from=bad / /bad\n',
+  })]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Dockerfile:4: The command '\/bin\/sh -c exit 5' returned a non-zero code: 5/);
+  const ps = spawnSync('pgrep', ['-f', 'berth-test-slow-stage'], { encoding: 'utf8' });
+  assert.equal(ps.stdout.trim(), '', 'the slow stage was stopped');
+});
+
 test('ONBUILD triggers run when a later build starts from the image', async () => {
   await build(['-t', 'onbuild:base'], { Dockerfile: 'FROM busybox\nONBUILD COPY marker.txt /marker\nONBUILD RUN echo triggered >> /marker\n', 'marker.txt': 'm\n' });
   const base = (await d.api('GET', '/images/onbuild:base/json')).json;
