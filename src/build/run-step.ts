@@ -67,6 +67,7 @@ export async function runStep(env: StepEnv, ins: RunInstruction, state: ImageSta
     const t1 = performance.now();
     try {
       code = await session.run(root, {
+        id,
         args: line.args,
         env: envList,
         cwd: cfg.WorkingDir || '/',

@@ -43,6 +43,8 @@ export type StepMount =
   | { type: 'tmpfs'; target: string; size?: number };
 
 export interface StepProcess {
+  /** The step's short id ("Running in <id>"): its hostname, as docker's intermediate container's. */
+  id: string;
   args: string[];
   env: string[];
   cwd: string;
@@ -57,7 +59,7 @@ export interface StepProcess {
 
 /**
  * Runs build steps' processes. A session lasts one build, so the steps share
- * one network endpoint and one set of /etc files.
+ * one network endpoint.
  */
 export interface StepRunner {
   open(o: { buildId: string; networkMode: string; extraHosts: string[] }): Promise<StepSession>;

@@ -4,13 +4,12 @@
  * `crun run` (no conmon, no container record: it lives only as long as the
  * step), on the overlay the builder mounted. One build shares one network
  * endpoint on the default bridge (set up at the first RUN that needs it,
- * torn down after the build) and one set of /etc files.
+ * torn down after the build).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepProcess, StepRunner, StepSession } from '../build/index.js';
-import { resolveUser, writeEtcFiles, type EtcFiles } from '../container/index.js';
+import { resolveUser, writeEtcFiles } from '../container/index.js';
 import type { NetworkService } from '../network/index.js';
 import { buildSpec, type Runtime } from '../runtime/index.js';
 import type { OciMount } from '../spec/oci-runtime.js';
@@ -24,8 +23,6 @@ export function buildRunner(o: { execRoot: string; runtime: Runtime; networks: N
       await mkdir(dir, { recursive: true });
       const endpointId = `build-${buildId}`;
       let attached: Promise<{ netns: string; ip?: string; dns: string[] }> | undefined;
-      const etc = new Map<string, Promise<EtcFiles>>();
-      const hostname = buildId.slice(0, 12);
 
       const network = async (mode: string): Promise<{ spec: { mode: 'none' } | { mode: 'host' } | { mode: 'netns'; path: string }; ip?: string; dns: string[]; kind: string }> => {
         const m = mode === 'default' ? (networkMode === 'default' ? 'bridge' : networkMode) : mode;
@@ -43,20 +40,17 @@ export function buildRunner(o: { execRoot: string; runtime: Runtime; networks: N
       return {
         async run(rootfs: string, p: StepProcess): Promise<number> {
           const net = await network(p.network);
-          let files = etc.get(net.kind);
-          if (!files) {
-            const etcDir = join(dir, `etc-${net.kind}`);
-            await mkdir(etcDir, { recursive: true });
-            files = writeEtcFiles(etcDir, {
-              hostname, networkMode: net.kind, extraHosts, ipAddress: net.ip,
-              dns: net.dns.length ? { servers: net.dns, search: [], options: [] } : undefined,
-            });
-            etc.set(net.kind, files);
-          }
-          const f = await files;
+          const id = `build-${buildId}-${p.id}`;
+          const bundleDir = join(dir, id);
+          await mkdir(bundleDir, { recursive: true });
+          // Each step is its own host, named by its id, as docker's intermediate containers are.
+          const f = await writeEtcFiles(bundleDir, {
+            hostname: p.id, networkMode: net.kind, extraHosts, ipAddress: net.ip,
+            dns: net.dns.length ? { servers: net.dns, search: [], options: [] } : undefined,
+          });
           const user = await resolveUser(rootfs, p.user);
           const env = [...p.env];
-          if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${hostname}`);
+          if (!env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${p.id}`);
           if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
           const bind = (source: string, destination: string, ro = false): OciMount => ({ destination, type: 'bind', source, options: ['rbind', 'rprivate', ...(ro ? ['ro'] : [])] });
           const mounts: OciMount[] = [bind(f.hostnamePath, '/etc/hostname'), bind(f.hostsPath, '/etc/hosts'), bind(f.resolvConfPath, '/etc/resolv.conf')];
@@ -64,13 +58,11 @@ export function buildRunner(o: { execRoot: string; runtime: Runtime; networks: N
             if (m.type === 'bind') mounts.push(bind(m.source, m.target, m.readonly));
             else mounts.push({ destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.size ? [`size=${m.size}`] : [])] });
           }
-          const id = `build-${buildId}-${randomBytes(4).toString('hex')}`;
           const spec = buildSpec({
             id, rootfs,
             process: { args: p.args, env, cwd: p.cwd, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, terminal: false },
-            hostname, network: net.spec, mounts, cgroupsPath: `/berth/${id}`,
+            hostname: p.id, network: net.spec, mounts, cgroupsPath: `/berth/${id}`,
           });
-          const bundleDir = join(dir, id);
           try {
             return await o.runtime.runOnce({ id, bundleDir, spec, output: (chunk) => p.output(chunk), signal: p.signal });
           } finally {

@@ -99,6 +99,15 @@ test('a failing stage stops the stages building beside it and is the error repor
   assert.equal(ps.stdout.trim(), '', 'the slow stage was stopped');
 });
 
+test('each RUN is its own host on the default bridge, named by the id it is shown with', async () => {
+  const r = await build(['--no-cache', '--add-host', 'extra.example:10.9.8.7'], {
+    Dockerfile: 'FROM busybox\nRUN echo "name=$(hostname)" && grep -c "$(hostname)" /etc/hosts && grep extra.example /etc/hosts && ip -4 route | grep -c default\n',
+  });
+  const id = /Running in ([0-9a-f]{12})/.exec(r.stdout)?.[1];
+  assert.ok(id, r.stdout);
+  assert.match(r.stdout, new RegExp(`^name=${id}\\n1\\n10\\.9\\.8\\.7\\textra\\.example\\n1$`, 'm'));
+});
+
 test('ONBUILD triggers run when a later build starts from the image', async () => {
   await build(['-t', 'onbuild:base'], { Dockerfile: 'FROM busybox\nONBUILD COPY marker.txt /marker\nONBUILD RUN echo triggered >> /marker\n', 'marker.txt': 'm\n' });
   const base = (await d.api('GET', '/images/onbuild:base/json')).json;
