@@ -91,7 +91,7 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
         if (req.pull || !(await deps.images.resolve(ref).then(() => true, () => false))) {
           if (!deps.pull) throw new EngineError('NotFound', `pull access denied for ${ref}, repository does not exist or may require 'docker login'`);
           let p = pulled.get(ref);
-          if (!p) pulled.set(ref, (p = deps.pull(ref, { platform: req.platform, report: (line) => env.out(`${line}\n`) })));
+          if (!p) pulled.set(ref, (p = deps.pull(ref, { platform: req.platform, registryAuth: req.registryAuth, report: (line) => env.out(`${line}\n`) })));
           await p;
         }
         return imageState(deps, ref);

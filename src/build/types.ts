@@ -24,6 +24,8 @@ export interface BuildRequest {
   platform?: string;
   /** id → content, for RUN --mount=type=secret. */
   secrets: Record<string, Buffer>;
+  /** Registry server → credentials in X-Registry-Auth form, for pulling base images (X-Registry-Config). */
+  registryAuth?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -72,7 +74,7 @@ export interface StepSession {
 }
 
 /** Fetches a base image that is not local (FROM, COPY --from), or again with --pull. */
-export type ImagePuller = (reference: string, o: { platform?: string; report: (line: string) => void }) => Promise<void>;
+export type ImagePuller = (reference: string, o: { platform?: string; report: (line: string) => void; registryAuth?: Record<string, string> }) => Promise<void>;
 
 export interface BuilderDeps {
   images: ImageService;

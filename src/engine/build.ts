@@ -9,6 +9,8 @@ import type { ImageService } from '../image/index.js';
 import type { NetworkService } from '../network/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { buildRunner } from './build-runner.js';
+import { decodeRegistryAuth, registryDomain } from '../distribution/index.js';
+import { parseReference } from '../util/reference.js';
 import type { DistributionService } from './distribution.js';
 
 export type { BuildMessage, BuildRequest, BuildCacheRow } from '../build/index.js';
@@ -23,9 +25,12 @@ export function openBuildService(o: {
   distribution: () => DistributionService;
 }): Promise<BuildService> {
   const pull: ImagePuller = async (reference, p) => {
+    const domain = parseReference(reference).domain;
+    const auth = Object.entries(p.registryAuth ?? {}).find(([server]) => registryDomain(server) === domain)?.[1];
     await o.distribution().pull({
       reference,
       platform: p.platform,
+      credentials: decodeRegistryAuth(auth),
       progress: (m) => {
         if (m.status && !m.progressDetail?.total) p.report(m.id ? `${m.id}: ${m.status}` : m.status);
       },

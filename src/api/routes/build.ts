@@ -47,6 +47,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
           extraHosts: ctx.query.getAll('extrahosts').flatMap((h) => h.split(',')).filter((h) => h !== ''),
           platform: ctx.query.get('platform') || undefined,
           secrets: secretsOf(ctx),
+          registryAuth: registryConfigOf(ctx),
           signal: abort.signal,
         },
         emit,
@@ -96,6 +97,20 @@ function secretsOf(ctx: Context): Record<string, Buffer> {
   } catch {
     throw invalidArgument('invalid X-Berth-Build-Secrets header');
   }
+}
+
+/** X-Registry-Config (base64url JSON, server → AuthConfig) as X-Registry-Auth values per server. */
+function registryConfigOf(ctx: Context): Record<string, string> {
+  const raw = ctx.req.headers['x-registry-config'];
+  if (typeof raw !== 'string' || raw.trim() === '') return {};
+  let map: unknown;
+  try {
+    map = JSON.parse(Buffer.from(raw.trim(), 'base64url').toString('utf8'));
+  } catch {
+    throw invalidArgument('invalid X-Registry-Config header: not base64url-encoded JSON');
+  }
+  if (typeof map !== 'object' || map === null) return {};
+  return Object.fromEntries(Object.entries(map as Record<string, unknown>).map(([server, auth]) => [server, Buffer.from(JSON.stringify(auth)).toString('base64url')]));
 }
 
 /** Go durations as `until` takes them ("24h", "30m"); a bare number is seconds. */

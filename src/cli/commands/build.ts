@@ -14,6 +14,7 @@ import type { Command, Io } from '../command.js';
 import { CliError, println } from '../command.js';
 import { packContext, type ExtraFile } from '../build-context.js';
 import { confirm, parseFilterFlags, printPruneReport } from '../output.js';
+import { registryConfigHeader } from './registry.js';
 
 export const buildCommand: Command = {
   name: 'build',
@@ -75,6 +76,7 @@ export const buildCommand: Command = {
         rm: flags.bool('rm'),
         forcerm: flags.bool('force-rm'),
         secrets: secretsOf(flags.array('secret')),
+        registryConfig: await registryConfigHeader(),
       });
     } catch (err) {
       if (err instanceof ClientError) throw new CliError(`Error response from daemon: ${err.message}`, 1);
