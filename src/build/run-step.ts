@@ -112,7 +112,13 @@ async function prepareMounts(env: StepEnv, mounts: RunMount[], stepId: string): 
     switch (m.type) {
       case 'bind': {
         const base = m.from ? await fromDir(env, m.from) : await env.contextDir();
-        const source = await resolveInRoot(base, m.source ?? '/');
+        let source = await resolveInRoot(base, m.source ?? '/');
+        if (m.readwrite && !m.from) {
+          // Writes to a read-write bind are thrown away after the step, as in docker: give it a copy.
+          const copy = join(await env.tempDir('bind-rw-'), 'src');
+          await execFileText('cp', ['-a', source, copy]);
+          source = copy;
+        }
         out.push({ type: 'bind', source, target: m.target, readonly: !m.readwrite });
         break;
       }

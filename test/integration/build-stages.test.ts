@@ -166,6 +166,7 @@ test('RUN --mount kinds, heredocs, SHELL and the network modes', async () => {
   const dir = ctx.make({
     Dockerfile: `FROM busybox
 RUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /count
+RUN --mount=type=bind,source=src,target=/src,rw echo changed > /src/in.txt
 RUN --mount=type=bind,source=src,target=/src cat /src/in.txt > /copied
 RUN --mount=type=tmpfs,target=/scratch touch /scratch/x
 RUN --mount=type=secret,id=token wc -c < /run/secrets/token > /secret-len
