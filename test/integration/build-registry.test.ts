@@ -9,11 +9,13 @@ import { ContextDirs } from '../helpers/build.js';
 let d: TestDaemon;
 let reg: TestRegistry;
 let dockerConfig: string;
+let emptyConfig: string;
 const ctx = new ContextDirs();
 
 before(async () => {
   [d, reg] = await Promise.all([TestDaemon.start({ busybox: true }), TestRegistry.start({ user: 'alice', password: 's3cret' })]);
   dockerConfig = mkdtempSync('/var/tmp/berth-test-dockercfg-');
+  emptyConfig = mkdtempSync('/var/tmp/berth-test-nocfg-');
   const env = { DOCKER_CONFIG: dockerConfig };
   const login = await d.berth(['login', '-u', 'alice', '--password-stdin', reg.host], { input: 's3cret\n', env });
   assert.equal(login.code, 0, login.stderr);
@@ -25,12 +27,13 @@ before(async () => {
 after(async () => {
   await Promise.all([d?.stop(), reg?.stop()]);
   rmSync(dockerConfig, { recursive: true, force: true });
+  rmSync(emptyConfig, { recursive: true, force: true });
   ctx.cleanup();
 });
 
 test('a missing base image is pulled with the stored credentials; without them the build fails', async () => {
   const dir = ctx.make({ Dockerfile: `FROM ${reg.host}/base:1\nRUN echo pulled-base > /p\nCMD ["cat", "/p"]\n` });
-  const anonymous = await d.berth(['build', '-t', 'frompriv:0', dir], { env: { DOCKER_CONFIG: mkdtempSync('/var/tmp/berth-test-nocfg-') } });
+  const anonymous = await d.berth(['build', '-t', 'frompriv:0', dir], { env: { DOCKER_CONFIG: emptyConfig } });
   assert.equal(anonymous.code, 1);
   assert.match(anonymous.stderr, /unauthorized|authentication required/i);
   const r = await d.berth(['build', '-t', 'frompriv:1', dir], { env: { DOCKER_CONFIG: dockerConfig } });
