@@ -100,12 +100,13 @@ function contextRoot(ctx: BuildContext, root: ContextEntry): CopyRoot {
 
 /** The cache identity of context roots: names, types, modes, sizes and content hashes, in order. */
 export function rootsKey(roots: CopyRoot[]): string {
-  const h = createHash('sha256');
+  // One string, hashed once: cheaper than an update per item without an optimising compiler.
+  const lines: string[] = [];
   for (const r of roots) {
-    h.update(`root ${r.name} ${r.isDir} ${r.keepPath ?? ''}\n`);
-    for (const i of r.items) h.update(`${i.rel}\0${i.type}\0${i.mode.toString(8)}\0${i.size}\0${i.linkname}\0${i.hash ?? ''}\n`);
+    lines.push(`root ${r.name} ${r.isDir} ${r.keepPath ?? ''}`);
+    for (const i of r.items) lines.push(`${i.rel}\0${i.type}\0${i.mode.toString(8)}\0${i.size}\0${i.linkname}\0${i.hash ?? ''}`);
   }
-  return h.digest('hex');
+  return createHash('sha256').update(lines.join('\n')).update('\n').digest('hex');
 }
 
 /** The roots the patterns match in a mounted filesystem (COPY --from). */

@@ -27,6 +27,9 @@ export interface BuildCacheRow {
 }
 
 export class BuildService {
+  /** Builds in progress: prune waits for them, so it never removes a layer a build stands on. */
+  private readonly running = new Set<Promise<unknown>>();
+
   private constructor(private readonly deps: BuilderDeps, private readonly cache: BuildCache) {}
 
   /** Opens the cache; what a crash left of earlier builds (mounts, temp files) is removed first. */
@@ -37,7 +40,10 @@ export class BuildService {
 
   /** Runs one build; progress goes to `emit` in docker's legacy protocol. Errors are thrown, nothing is tagged. */
   build(req: BuildRequest, emit: (m: BuildMessage) => void): Promise<BuildResult> {
-    return build(this.deps, this.cache, req, emit);
+    const p = build(this.deps, this.cache, req, emit);
+    const tracked = p.catch(() => undefined).finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+    return p;
   }
 
   usage(): BuildCacheRow[] {
@@ -51,6 +57,7 @@ export class BuildService {
    * `all` removes the same set. Returns what docker's API returns.
    */
   async prune(o: { all?: boolean; until?: number } = {}): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    await Promise.allSettled([...this.running]);
     const now = Date.now();
     const doomed = this.cache.all().filter((r) => o.until === undefined || now - Date.parse(r.lastUsed) >= o.until);
     for (const r of doomed) this.cache.delete(r.state.key);
