@@ -13,6 +13,7 @@ import { distributionRoutes } from './routes/distribution.js';
 import { networkRoutes } from './routes/networks.js';
 import { imageArchiveRoutes } from './routes/image-archive.js';
 import { commitRoutes } from './routes/commit.js';
+import { buildRoutes } from './routes/build.js';
 
 export { ApiServer } from './server.js';
 export { API_VERSION, MIN_API_VERSION, ENGINE_VERSION } from './version.js';
@@ -32,5 +33,6 @@ export function createApiServer(engine: Engine): ApiServer {
   networkRoutes(router, engine);
   imageArchiveRoutes(router, engine);
   commitRoutes(router, engine);
+  buildRoutes(router, engine);
   return new ApiServer(router);
 }

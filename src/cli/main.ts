@@ -28,6 +28,7 @@ import { pullCommand, pushCommand, loginCommand, logoutCommand } from './command
 import { saveCommand, loadCommand } from './commands/image-archive.js';
 import { commitCommand, exportCommand } from './commands/commit.js';
 import { updateCommand } from './commands/update.js';
+import { buildCommand, builderPruneCommand } from './commands/build.js';
 
 const TOP: Command[] = [
   runCommand, createCommand, psCommand, startCommand, stopCommand, restartCommand, killCommand, rmCommand,
@@ -35,7 +36,7 @@ const TOP: Command[] = [
   imagesCommand, rmiCommand, tagCommand, importCommand, historyCommand, versionCommand, infoCommand,
   execCommand, attachCommand, topCommand, pauseCommand, unpauseCommand, eventsCommand, statsCommand,
   cpCommand, diffCommand, portCommand, pullCommand, pushCommand, loginCommand, logoutCommand,
-  saveCommand, loadCommand, commitCommand, exportCommand, updateCommand,
+  saveCommand, loadCommand, commitCommand, exportCommand, updateCommand, buildCommand,
 ];
 
 const byName = (list: Command[]) => new Map(list.map((c) => [c.name, c]));
@@ -60,8 +61,10 @@ const GROUPS: Record<string, { description: string; commands: Map<string, Comman
       ['import', importCommand], ['prune', imagePruneCommand], ['history', historyCommand],
       ['pull', pullCommand], ['push', pushCommand], ['save', saveCommand], ['load', loadCommand],
       ['inspect', inspectCommand('image', 'inspect', 'image inspect [OPTIONS] IMAGE [IMAGE...]')],
+      ['build', buildCommand],
     ]),
   },
+  builder: { description: 'Manage builds', commands: new Map([['prune', builderPruneCommand], ['build', buildCommand]]) },
   volume: { description: 'Manage volumes', commands: new Map(VOLUME_COMMANDS) },
   network: { description: 'Manage networks', commands: new Map(NETWORK_COMMANDS) },
   system: { description: 'Manage berth', commands: new Map([['df', dfCommand]]) },

@@ -17,6 +17,23 @@ export interface ApiTransport {
   raw(method: string, path: string, o?: { query?: Query; body?: unknown | Readable; headers?: Record<string, string> }): Promise<{ headers: Record<string, string | string[] | undefined>; body: Readable }>;
 }
 
+/** POST /build's query, as docker's client sends it. */
+export interface BuildQuery {
+  t?: string[];
+  dockerfile?: string;
+  buildargs?: string;
+  labels?: string;
+  nocache?: boolean;
+  pull?: boolean;
+  q?: boolean;
+  target?: string;
+  networkmode?: string;
+  extrahosts?: string[];
+  platform?: string;
+  rm?: boolean;
+  forcerm?: boolean;
+}
+
 export type Query = Record<string, string | number | boolean | undefined | string[] | Filters>;
 
 /**
@@ -182,6 +199,27 @@ export class DockerClient {
   networkDisconnect(id: string, body: { Container: string; Force?: boolean }): Promise<void> {
     return this.t.json('POST', `/networks/${encodeURIComponent(id)}/disconnect`, { body });
   }
+  /**
+   * POST /build (the legacy builder): `context` is a tar stream; answers the
+   * JSON progress stream. `secrets` travel in berth's X-Berth-Build-Secrets header.
+   */
+  build(context: Readable, o: BuildQuery & { registryConfig?: string; secrets?: Record<string, Buffer> }): Promise<Readable> {
+    const { registryConfig, secrets, ...query } = o;
+    const headers: Record<string, string> = { 'Content-Type': 'application/x-tar' };
+    if (registryConfig) headers['X-Registry-Config'] = registryConfig;
+    if (secrets && Object.keys(secrets).length > 0) {
+      const map = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.toString('base64')]));
+      headers['X-Berth-Build-Secrets'] = Buffer.from(JSON.stringify(map)).toString('base64');
+    }
+    return this.t.stream('POST', '/build', { query: query as Query, body: context, headers });
+  }
+  buildPrune(o: { all?: boolean; filters?: Filters } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.t.json('POST', '/build/prune', { query: { all: o.all, filters: o.filters } });
+  }
+  buildCancel(id: string): Promise<void> {
+    return this.t.json('POST', '/build/cancel', { query: { id } });
+  }
+
   systemDf(): Promise<Record<string, unknown>> {
     return this.t.json('GET', '/system/df');
   }

@@ -3,7 +3,7 @@ import { DockerClient } from './api.js';
 import { Transport, resolveHost } from './transport.js';
 
 export { DockerClient } from './api.js';
-export type { ApiTransport, ContainerPathStat, NetworkJson, Query, VolumeSummary } from './api.js';
+export type { ApiTransport, BuildQuery, ContainerPathStat, NetworkJson, Query, VolumeSummary } from './api.js';
 export { ClientError, DaemonUnreachableError, DEFAULT_HOST, Transport, parseHost, resolveHost } from './transport.js';
 export { demuxStream, readFrames, readJsonLines } from './streams.js';
 

@@ -12,3 +12,5 @@ export { ContainerIo } from './attach.js';
 export type { ContainerIoOptions } from './attach.js';
 export { containerStats, type StatsOptions } from './stats.js';
 export type { AttachedNetwork, NetworkAttach, StagedNetwork } from './network-attach.js';
+export { writeEtcFiles, type EtcFiles } from './etc-files.js';
+export { resolveUser, type ResolvedUser } from './user.js';

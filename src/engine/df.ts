@@ -1,12 +1,13 @@
 import type { ContainerService } from '../container/index.js';
 import type { ImageService } from '../image/index.js';
 import { type VolumeService, directorySize } from '../volume/index.js';
+import type { BuildService } from '../build/index.js';
 
 export type { CreateVolumeOptions } from '../volume/index.js';
 
-/** GET /system/df: images, containers and volumes with their sizes; no build cache yet. */
+/** GET /system/df: images, containers, volumes and the build cache, with their sizes. */
 export async function diskUsage(
-  s: { images: ImageService; containers: ContainerService; volumes: VolumeService },
+  s: { images: ImageService; containers: ContainerService; volumes: VolumeService; builds: BuildService },
   types: string[],
 ): Promise<Record<string, unknown>> {
   const want = (t: string) => types.length === 0 || types.includes(t);
@@ -26,6 +27,6 @@ export async function diskUsage(
     );
   }
   if (want('volume')) out.Volumes = await s.volumes.usage();
-  if (want('build-cache')) out.BuildCache = [];
+  if (want('build-cache')) out.BuildCache = s.builds.usage();
   return out;
 }

@@ -12,6 +12,7 @@ import { networkAttach } from './networks.js';
 import { DistributionService } from './distribution.js';
 import { RegistryHosts, type RegistryHostsOptions } from '../distribution/index.js';
 import { cgroupVersion, goArch, hostFacts, operatingSystem } from './system.js';
+import { openBuildService, type BuildService } from './build.js';
 
 export { EventBus } from './events.js';
 export { commitContainer, exportContainer, type CommitRequest } from './commit.js';
@@ -19,6 +20,7 @@ export { decodeRegistryAuth, type JsonMessage } from '../distribution/index.js';
 export type { EngineEvent } from './events.js';
 export { parseSignal } from '../container/index.js';
 export { diskUsage, type CreateVolumeOptions } from './df.js';
+export type { BuildMessage, BuildRequest, BuildService } from './build.js';
 export { connectContainer, disconnectContainer, checkEndpointConfig } from './networks.js';
 export type { NetworkCreateBody } from '../network/index.js';
 export { parseSeccompProfile } from '../runtime/index.js';
@@ -66,6 +68,7 @@ export class Engine {
     readonly archive: ArchiveService,
     readonly io: ContainerIo,
     readonly networks: NetworkService,
+    readonly builds: BuildService,
   ) {}
 
   private dist: DistributionService | undefined;
@@ -146,9 +149,14 @@ export class Engine {
     const io = new ContainerIo({
       execRoot: options.execRoot, find: (ref) => containers.find(ref), connect: connectAttachSocket, resize: resizeTerminal, pids: cgroupPids, ps: psTable,
     });
-    const engine = new Engine(options, images, runtime, containers, events, new Date(), execs, volumes, archive, io, networks);
-    void engine.distribution; // checks the registry options now, not at the first pull
-    return engine;
+    let engineRef: Engine | undefined;
+    const builds = await openBuildService({
+      dataRoot: options.dataRoot, execRoot: options.execRoot, images, runtime, networks,
+      distribution: () => (engineRef as Engine).distribution,
+    });
+    engineRef = new Engine(options, images, runtime, containers, events, new Date(), execs, volumes, archive, io, networks, builds);
+    void engineRef.distribution; // checks the registry options now, not at the first pull
+    return engineRef;
   }
 
   /** GET /containers/{id}/stats: Docker's stats readings from the container's cgroup. */

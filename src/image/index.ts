@@ -10,6 +10,8 @@ export { chainIdsOf } from './layers.js';
 export type { AddStoredInput } from './ingest.js';
 export type { StageLayerInput, StagedLayer } from './staged.js';
 export { treeTar } from './layer-tar.js';
+export { readTarEntries, TarFormatError, type TarEntry } from './tar-entries.js';
+export type { BuiltLayer, NewLayerOptions } from './build-layer.js';
 export type {
   CommitInput,
   ImageRecord,

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { ChainId, Digest, ImageId } from '../spec/ids.js';
 import type { ImageDeleteItem, ImageInspect, ImagePruneReport, ImageSummary } from '../spec/docker-image.js';
 import { OCI_LAYOUT_VERSION } from '../spec/oci-image.js';
-import { AsyncMutex, openContentStore, type ContentStore } from '../store/index.js';
+import { AsyncMutex, openContentStore, sha256Digest, type ContentStore } from '../store/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { internal, invalidArgument } from '../util/errors.js';
 import { isValidTag, parseReference, referenceString, repositoryName, withDefaultTag } from '../util/reference.js';
@@ -33,6 +33,10 @@ import type { CommitInput, ImageRecord, ImageService, ImageServiceOptions, Impor
 import { unpackLayer } from './unpack.js';
 import { commitStagedLayers, layerPresent, stageLayer, type StageLayerInput, type StagedLayer } from './staged.js';
 import { createdTime, toInspect, toRecord, toSummary } from './views.js';
+import { newLayer, type BuiltLayer, type NewLayerOptions } from './build-layer.js';
+import { recordImage } from './record.js';
+import type { OciDescriptor, OciImageConfigFile } from '../spec/oci-image.js';
+import { notFound } from '../util/errors.js';
 
 const LIST_FILTERS = ['dangling', 'label', 'reference', 'before', 'since', 'until'];
 
@@ -200,6 +204,60 @@ class LocalImageService implements ImageService {
       if (!(await this.layers.present(chains[i]))) await this.unpackMissing(img, i, chains);
     }
     return chains.map((c) => this.layers.diffDir(c)).reverse();
+  }
+
+  async layerSizes(nameOrId: string): Promise<number[]> {
+    const img = findImage(this.catalog, nameOrId);
+    return chainIdsOf(img.config.rootfs.diff_ids).map((c, i) => this.layers.get(c)?.size ?? img.manifest.layers[i]?.size ?? 0);
+  }
+
+  newLayer(o: NewLayerOptions): Promise<BuiltLayer> {
+    return newLayer({ content: this.content, layers: this.layers }, o);
+  }
+
+  chainDirs(chainIds: readonly ChainId[]): string[] {
+    for (const c of chainIds) if (!this.layers.has(c)) throw notFound(`layer ${c} is not stored`);
+    return chainIds.map((c) => this.layers.diffDir(c)).reverse();
+  }
+
+  async chainPresent(layers: ReadonlyArray<{ chainId: ChainId; descriptor: OciDescriptor }>): Promise<boolean> {
+    for (const l of layers) {
+      if (!(await this.layers.present(l.chainId)) || !(await this.content.hasBlob(l.descriptor.digest))) return false;
+    }
+    return true;
+  }
+
+  async recordBuilt(o: { config: OciImageConfigFile; layers: OciDescriptor[]; references: string[] }): Promise<ImageRecord> {
+    const refs = o.references.map((r) => referenceString(withDefaultTag(parseReference(r))));
+    // A rebuild that changed nothing: the image exists and the tags name it already.
+    const same = [...this.catalog.images.values()].find((i) => i.manifest.config.digest === sha256Digest(JSON.stringify(o.config)));
+    if (same && refs.every((r) => this.catalog.byRef.get(r) === same.id)) return toRecord(same, this.layers);
+    const at = new Date().toISOString();
+    const id = await this.mutate(async (cat) => {
+      const id = await recordImage(this.content, cat, { config: o.config, layers: o.layers, created: at });
+      for (const ref of refs) cat.setRef(ref, id, at);
+      return id;
+    });
+    const img = this.catalog.images.get(id);
+    if (!img) throw internal(`built image ${id} vanished`);
+    return toRecord(img, this.layers);
+  }
+
+  async dropUnusedLayers(layers: ReadonlyArray<{ chainId: ChainId; descriptor: OciDescriptor }>): Promise<number> {
+    return this.mutex.run(async () => {
+      const liveChains = new Set<ChainId>();
+      const liveBlobs = new Set<Digest>();
+      for (const img of this.catalog.images.values()) {
+        for (const c of chainIdsOf(img.config.rootfs.diff_ids)) liveChains.add(c);
+        for (const l of img.manifest.layers) liveBlobs.add(l.digest);
+      }
+      let freed = 0;
+      for (const l of layers) {
+        if (!liveBlobs.has(l.descriptor.digest)) await this.content.deleteBlob(l.descriptor.digest);
+        if (!liveChains.has(l.chainId) && this.layers.has(l.chainId)) freed += await this.layers.remove(l.chainId);
+      }
+      return freed;
+    });
   }
 
   /** Unpacks layer `i` of `img` from its blob, checking it against the config's diffID. */

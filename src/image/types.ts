@@ -7,6 +7,9 @@ import type { ImageDeleteItem, ImageInspect, ImagePruneReport, ImageSummary } fr
 import type { OciImageConfig, OciImageConfigFile } from '../spec/oci-image.js';
 import type { AddStoredInput } from './ingest.js';
 import type { StageLayerInput, StagedLayer } from './staged.js';
+import type { BuiltLayer, NewLayerOptions } from './build-layer.js';
+import type { OciDescriptor } from '../spec/oci-image.js';
+import type { ChainId } from '../spec/ids.js';
 import type { ContentStore } from '../store/index.js';
 
 export interface ImageServiceOptions {
@@ -133,4 +136,21 @@ export interface ImageService {
   prune(opts: { all?: boolean; filters?: Record<string, string[]> }, inUse: InUseLookup): Promise<ImagePruneReport>;
   /** The image's layer diff directories, topmost first, unpacking any that are missing. */
   layerDirs(id: ImageId): Promise<string[]>;
+  /** Each layer's size, bottom first: unpacked content bytes, or the blob's size for a layer not unpacked. */
+  layerSizes(nameOrId: string): Promise<number[]>;
+
+  // ---- for the builder --------------------------------------------------------
+  /** A new layer filled in place (see build-layer.ts); committed to the layer store and the content store. */
+  newLayer(o: NewLayerOptions): Promise<BuiltLayer>;
+  /** Diff directories of a chain of layers (bottom first in, topmost first out); NotFound when one is not stored. */
+  chainDirs(chainIds: readonly ChainId[]): string[];
+  /** True when every layer of the chain is stored, unpacked and with its blob. */
+  chainPresent(layers: ReadonlyArray<{ chainId: ChainId; descriptor: OciDescriptor }>): Promise<boolean>;
+  /**
+   * Records an image whose layers are all stored (a build's result) and points
+   * `references` at it, in one catalog change.
+   */
+  recordBuilt(o: { config: OciImageConfigFile; layers: OciDescriptor[]; references: string[] }): Promise<ImageRecord>;
+  /** Deletes the given layers (and their blobs) that no image uses; returns the bytes freed. */
+  dropUnusedLayers(layers: ReadonlyArray<{ chainId: ChainId; descriptor: OciDescriptor }>): Promise<number>;
 }

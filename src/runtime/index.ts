@@ -31,6 +31,7 @@ export { conmonBundleFiles } from './conmon.js';
 export { BACKSTOP_BYTES, LogRotator, keptPath, type RotationTarget } from './log-rotation.js';
 export { connectAttachSocket, resizeTerminal, type AttachSocket } from './attach-socket.js';
 export type { ExecOptions, ExecSession } from './exec.js';
+export type { RunOnceOptions } from './run-once.js';
 export { cgroupPids, psTable } from './top.js';
 export { parseNetDev, sampleCgroup, type CgroupSample, type NetworkCounters } from './stats.js';
 export type { CreateOptions, ProbeResult, Runtime, RuntimeStatus } from './runtime.js';

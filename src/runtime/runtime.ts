@@ -11,6 +11,7 @@ import { liveConmonPid, runConmon } from './conmon.js';
 import { SeccompFilterCache } from './seccomp-cache.js';
 import { ExitWatcher, ID_PATTERN, readExitFile, type ExitListener } from './exits.js';
 import { startExec, type ExecOptions, type ExecSession } from './exec.js';
+import { runOnce, type RunOnceOptions } from './run-once.js';
 import {
   createRuntimeArgs, ociDelete, ociKill, ociPause, ociResume, ociStart, ociState, ociUpdate, readRuntimeLog, type OciBinary,
 } from './oci.js';
@@ -80,6 +81,8 @@ export interface Runtime {
   probe(id: string): Promise<ProbeResult>;
   /** Runs a further process in a running container under its own conmon (see exec.ts). */
   exec(o: ExecOptions): Promise<ExecSession>;
+  /** Runs a short-lived container in the foreground without conmon (see run-once.ts); resolves with its exit code. */
+  runOnce(o: RunOnceOptions & { runtime?: string }): Promise<number>;
   /** Stops watching for exits. Containers and their conmons keep running. */
   close(): void;
 }
@@ -329,6 +332,19 @@ export class ConmonRuntime implements Runtime {
   async exec(o: ExecOptions): Promise<ExecSession> {
     const rt = await this.pick(o.containerId);
     return startExec({ conmonPath: this.s.conmonPath, runtime: rt, logLevel: this.s.logLevel }, o);
+  }
+
+  /**
+   * A foreground run (build steps). A seccomp filter kept by an earlier create
+   * is handed over; `run` deletes its state as the process ends, so a filter it
+   * compiles is not kept.
+   */
+  async runOnce(o: RunOnceOptions & { runtime?: string }): Promise<number> {
+    checkId(o.id);
+    const rt = this.binary(o.runtime ?? this.s.defaultRuntime);
+    const key = await this.filters.keyFor(rt, o.spec);
+    const spec = key ? (await this.filters.attach(key, o.spec)).spec : o.spec;
+    return runOnce(rt, { ...o, spec });
   }
 
   close(): void {

@@ -17,13 +17,16 @@ export function imageRoutes(router: Router, engine: Engine): void {
   router.add('GET', '/images/{name*}/history', async (ctx) => {
     const img = await images.inspect(ctx.params.name);
     const record = await images.resolve(ctx.params.name);
-    const history = (record.config.history ?? []).slice().reverse();
-    const rows = history.map((h, i) => ({
+    // Entries that made a layer take the layers' sizes in order, bottom first.
+    const sizes = await images.layerSizes(ctx.params.name);
+    let layer = 0;
+    const sized = (record.config.history ?? []).map((h) => ({ h, size: h.empty_layer ? 0 : (sizes[layer++] ?? 0) }));
+    const rows = sized.reverse().map(({ h, size }, i) => ({
       Id: i === 0 ? img.Id : '<missing>',
       Created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
       CreatedBy: h.created_by ?? '',
       Tags: i === 0 ? img.RepoTags : null,
-      Size: h.empty_layer ? 0 : i === 0 ? img.Size : 0,
+      Size: size,
       Comment: h.comment ?? '',
     }));
     ctx.reply(200, rows);

@@ -23,12 +23,14 @@ export type CommandForm = { form: 'shell'; text: string } | { form: 'exec'; args
 export interface Heredoc {
   /** The word after `<<` without quotes or the dash, e.g. `EOF`. */
   name: string;
-  /** The body, lines joined with "\n", leading tabs already removed for `<<-`. */
+  /** The body as docker keeps it: every line with its newline ("a\nb\n"), leading tabs already removed for `<<-`. */
   content: string;
   /** False when the delimiter was quoted: the body is then not variable-expanded. */
   expand: boolean;
   /** Whether a `<<-` removed leading tabs. */
   chomp: boolean;
+  /** The file descriptor written before `<<` (`3<<EOF`); absent for the default (stdin). */
+  fileDescriptor?: number;
 }
 
 /** One `RUN --mount=...` option, keys as docker names them. */
@@ -36,8 +38,8 @@ export type RunMount =
   | { type: 'bind'; target: string; source?: string; from?: string; readwrite: boolean }
   | { type: 'cache'; target: string; id?: string; sharing: 'shared' | 'private' | 'locked'; from?: string; source?: string; readonly: boolean; mode?: number; uid?: number; gid?: number }
   | { type: 'tmpfs'; target: string; size?: number }
-  | { type: 'secret'; id: string; target?: string; required: boolean; mode?: number; uid?: number; gid?: number }
-  | { type: 'ssh'; id?: string; target?: string; required: boolean };
+  | { type: 'secret'; id: string; target?: string; required: boolean; mode?: number; uid?: number; gid?: number; /** `env=NAME`: expose the secret as an environment variable. */ env?: string }
+  | { type: 'ssh'; id?: string; target?: string; required: boolean; mode?: number; uid?: number; gid?: number };
 
 export interface HealthcheckSpec {
   /** NONE disables the base image's check. */
@@ -64,6 +66,8 @@ export interface RunInstruction extends Base {
   network?: 'default' | 'none' | 'host';
   security?: 'sandbox' | 'insecure';
   heredocs: Heredoc[];
+  /** The `--mount` values as written; `expandInstruction` re-reads `mounts` from them with the build's variables. */
+  mountSpecs?: string[];
 }
 export interface CmdInstruction extends Base { kind: 'CMD'; command: CommandForm }
 export interface EntrypointInstruction extends Base { kind: 'ENTRYPOINT'; command: CommandForm }
@@ -82,6 +86,8 @@ export interface CopyInstruction extends Base {
   /** ADD only: `--keep-git-dir`, `--checksum`. */
   keepGitDir?: boolean;
   checksum?: string;
+  /** ADD only: `--unpack` (true/false) overrides whether a local tar archive is extracted. */
+  unpack?: boolean;
   /** `--parents`, `--exclude` (newer dockerfile syntax). */
   parents?: boolean;
   excludes: string[];
@@ -132,4 +138,9 @@ export interface Dockerfile {
   /** ARGs before the first FROM: usable in FROM lines, and redeclared (`ARG NAME`) inside a stage. */
   globalArgs: ArgInstruction[];
   stages: Stage[];
+  /**
+   * What docker warns about but accepts, e.g. "Empty continuation line found in: RUN a b";
+   * the builder prints each as `[WARNING]: <message>`. Absent when there is nothing to say.
+   */
+  warnings?: Array<{ line: number; message: string }>;
 }

@@ -6,6 +6,7 @@ import { printRows } from '../output.js';
 interface DfImage { Id: string; Size: number; SharedSize?: number; Containers: number; RepoTags?: string[] | null }
 interface DfContainer { Id: string; Image: string; Names: string[]; SizeRw?: number; State: string; Command: string }
 interface DfVolume { Name: string; UsageData?: { Size: number; RefCount: number } }
+interface DfCache { ID: string; Type: string; Description: string; InUse: boolean; Shared: boolean; Size: number; CreatedAt: string; LastUsedAt: string | null; UsageCount: number }
 
 const TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
 const HEADER = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
@@ -29,6 +30,9 @@ export const dfCommand: Command = {
     const images = (df.Images as DfImage[] | undefined) ?? [];
     const containers = (df.Containers as DfContainer[] | undefined) ?? [];
     const volumes = (df.Volumes as DfVolume[] | undefined) ?? [];
+    const caches = (df.BuildCache as DfCache[] | undefined) ?? [];
+    const cacheSize = caches.reduce((a, c) => a + Math.max(0, c.Size), 0);
+    const cacheReclaimable = caches.filter((c) => !c.InUse).reduce((a, c) => a + Math.max(0, c.Size), 0);
     const sum = (xs: number[]) => xs.reduce((a, b) => a + Math.max(0, b), 0);
     const imgSize = sum(images.map((i) => i.Size));
     const ctrSize = sum(containers.map((c) => c.SizeRw ?? 0));
@@ -43,7 +47,8 @@ export const dfCommand: Command = {
       for (const c of containers) println(env.io.out, `${c.Id.slice(0, 12)}   ${c.Image}   ${JSON.stringify(c.Command)}   ${humanSize(c.SizeRw ?? 0)}   ${c.State}   ${c.Names.map((n) => n.replace(/^\//, '')).join(',')}`);
       println(env.io.out, '\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS   SIZE');
       for (const v of volumes) println(env.io.out, `${v.Name}   ${v.UsageData?.RefCount ?? 0}   ${humanSize(Math.max(0, v.UsageData?.Size ?? 0))}`);
-      println(env.io.out, '\nBuild cache usage: 0B');
+      println(env.io.out, `\nBuild cache usage: ${humanSize(cacheSize)}\n\nCACHE ID   CACHE TYPE   SIZE   CREATED   LAST USED   USAGE   SHARED`);
+      for (const c of caches) println(env.io.out, `${c.ID.slice(0, 12)}   ${c.Type}   ${humanSize(c.Size)}   ${c.CreatedAt}   ${c.LastUsedAt ?? ''}   ${c.UsageCount}   ${c.Shared}`);
       return 0;
     }
     const unusedImages = sum(images.filter((i) => i.Containers === 0).map((i) => i.Size));
@@ -53,7 +58,7 @@ export const dfCommand: Command = {
       { Type: 'Images', TotalCount: images.length, Active: images.filter((i) => i.Containers > 0).length, Size: humanSize(imgSize), Reclaimable: reclaimable(unusedImages, imgSize) },
       { Type: 'Containers', TotalCount: containers.length, Active: containers.filter((c) => c.State === 'running').length, Size: humanSize(ctrSize), Reclaimable: reclaimable(stopped, ctrSize) },
       { Type: 'Local Volumes', TotalCount: volumes.length, Active: volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length, Size: humanSize(volSize), Reclaimable: reclaimable(unusedVolumes, volSize) },
-      { Type: 'Build Cache', TotalCount: 0, Active: 0, Size: '0B', Reclaimable: '0B' },
+      { Type: 'Build Cache', TotalCount: caches.length, Active: caches.filter((c) => c.InUse).length, Size: humanSize(cacheSize), Reclaimable: humanSize(cacheReclaimable) },
     ];
     printRows(env.io, { format: flags.string('format'), quiet: false, quietField: 'Type', defaultTable: TABLE, header: HEADER, rows });
     return 0;

@@ -63,6 +63,22 @@ export async function registryAuthFor(domain: string): Promise<string | undefine
 }
 
 /**
+ * X-Registry-Config for a build: every stored credential, as docker's CLI
+ * sends them (base64url JSON, server → AuthConfig); undefined when none.
+ */
+export async function registryConfigHeader(): Promise<string | undefined> {
+  const auths = (await readConfig()).auths ?? {};
+  const out: Record<string, { username: string; password: string; serveraddress: string }> = {};
+  for (const [server, entry] of Object.entries(auths)) {
+    if (!entry.auth) continue;
+    const plain = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = plain.indexOf(':');
+    if (colon > 0) out[server] = { username: plain.slice(0, colon), password: plain.slice(colon + 1), serveraddress: server };
+  }
+  return Object.keys(out).length ? Buffer.from(JSON.stringify(out)).toString('base64url') : undefined;
+}
+
+/**
  * Prints a progress stream as docker does without a terminal: one line per
  * status, `id: status` when there is an id, bars left out. Returns the error a
  * stream ended with, if any.
