@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TestDaemon } from '../helpers/daemon.js';
+import { until } from '../helpers/until.js';
 
 let d: TestDaemon;
 before(async () => {
@@ -9,15 +10,6 @@ before(async () => {
 after(async () => {
   await d?.stop();
 });
-
-/** Polls `check` until it returns true; fails after a generous deadline. */
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
 
 /** The states of every process in the container ("S", "Z", ...), from /proc. */
 async function states(name: string): Promise<string[]> {

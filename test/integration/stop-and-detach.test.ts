@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { TestDaemon } from '../helpers/daemon.js';
+import { until } from '../helpers/until.js';
 
 let d: TestDaemon;
 before(async () => {
@@ -10,14 +11,6 @@ before(async () => {
 after(async () => {
   await d?.stop();
 });
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
 
 async function runReady(args: string[], name: string): Promise<void> {
   const r = await d.berth(['run', '-d', '--name', name, ...args]);

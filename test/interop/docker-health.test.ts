@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { TestDaemon } from '../helpers/daemon.js';
+import { until } from '../helpers/until.js';
 
 /** The stock docker CLI against berthd: healthchecks, --init, stop signals. */
 const hasDocker = spawnSync('docker', ['--version']).status === 0;
@@ -14,14 +15,6 @@ before(async () => {
 after(async () => {
   await d?.stop();
 });
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
 
 test('docker run --health-cmd: docker inspect and docker ps show the health, docker events the change', { skip }, async () => {
   const run = await d.docker(['run', '-d', '--name', 'hc', '--health-cmd', 'echo fine', '--health-interval', '100ms', '--health-retries', '2', 'busybox', 'sleep', '1000']);
