@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { ContainerCreateBody, ContainerWaitResponse, Filters } from '../spec/docker-container.js';
-import { EngineError, conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
+import { conflict, invalidArgument, notModified, isEngineError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { newContainerRecord } from './create.js';
 import { createResources } from './limits.js';
@@ -24,6 +24,7 @@ import { type ContainerVolumes, anonymousVolumes } from './mounts.js';
 import { type Change, containerChanges } from './changes.js';
 import type { NetworkAttach } from './network-attach.js';
 import { HealthMonitor, type ProbeExec } from './health.js';
+import { containerLogs, type LogsOptions } from './logs.js';
 import type { InitOptions } from './init.js';
 
 export type { WaitCondition } from './waiters.js';
@@ -395,31 +396,9 @@ export class ContainerService {
 
   // ---- logs -------------------------------------------------------------------
 
-  /**
-   * Log records of a container. With `follow`, reading goes on until the
-   * container stops. With `fromExit` (attach), it goes on until the exit that
-   * follows the call, even if the container has not started yet.
-   */
-  logs(ref: string, o: { follow?: boolean; tail?: number; sinceNs?: bigint; untilNs?: bigint; signal?: AbortSignal; attach?: boolean }): { tty: boolean; records: AsyncIterable<LogRecord> } {
-    const rec = this.repo.find(ref);
-    if (!o.attach && rec.hostConfig.LogConfig?.Type === 'none') {
-      throw new EngineError('NotImplemented', 'configured logging driver does not support reading');
-    }
-    const exitsAtCall = rec.state.exits;
-    const isRunning = o.attach
-      ? () => this.repo.tryFind(rec.id) !== undefined && rec.state.exits === exitsAtCall
-      : () => this.repo.tryFind(rec.id) !== undefined && isRunningStatus(rec.state.status);
-    const following = o.attach || (o.follow && isRunningStatus(rec.state.status));
-    const records = this.opts.runtime.readLog(this.launcher.logPath(rec.id), {
-      follow: o.follow || o.attach,
-      stopWhen: following ? this.waiters.nextExit(rec.id) : undefined,
-      tail: o.attach ? 0 : o.tail,
-      sinceNs: o.sinceNs,
-      untilNs: o.untilNs,
-      signal: o.signal,
-      isRunning,
-    });
-    return { tty: rec.config.Tty === true, records };
+  /** Log records of a container (see containerLogs). */
+  logs(ref: string, o: LogsOptions): { tty: boolean; records: AsyncIterable<LogRecord> } {
+    return containerLogs({ repo: this.repo, waiters: this.waiters, runtime: this.opts.runtime, logPath: (id) => this.launcher.logPath(id) }, ref, o);
   }
 
   private emit(action: string, rec: ContainerRecord, attributes: Record<string, string> = {}): void {
