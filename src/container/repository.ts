@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { execFileText } from '../util/exec.js';
 import { join } from 'node:path';
-import { writeJsonAtomic, isTempName } from '../util/atomic.js';
+import { writeFileAtomic, isTempName } from '../util/atomic.js';
 import { conflict, notFound, invalidArgument } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { ContainerRecord } from './record.js';
@@ -15,6 +15,7 @@ import type { ContainerRecord } from './record.js';
 export class ContainerRepository {
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly byName = new Map<string, string>();
+  private readonly saving = new Map<string, Promise<void>>();
 
   private constructor(private readonly root: string) {}
 
@@ -102,7 +103,7 @@ export class ContainerRepository {
     this.byId.set(record.id, record);
     try {
       await mkdir(this.dirOf(record.id), { recursive: true });
-      await writeJsonAtomic(this.recordPath(record.id), record);
+      await this.save(record);
     } catch (err) {
       this.byId.delete(record.id);
       this.byName.delete(record.name);
@@ -115,8 +116,22 @@ export class ContainerRepository {
     this.byName.set(name, id);
   }
 
+  /**
+   * Persists the record as it is now. Saves of one record land in call order:
+   * each takes its snapshot at the call and waits for the one before, so a
+   * slow earlier save (a start's "running") can never overwrite a later one
+   * (the exit that followed).
+   */
   async save(record: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(this.recordPath(record.id), record);
+    const text = JSON.stringify(record, null, 2) + '\n';
+    const before = this.saving.get(record.id) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(() => writeFileAtomic(this.recordPath(record.id), text));
+    this.saving.set(record.id, mine);
+    try {
+      await mine;
+    } finally {
+      if (this.saving.get(record.id) === mine) this.saving.delete(record.id);
+    }
   }
 
   async rename(record: ContainerRecord, newName: string): Promise<void> {
