@@ -78,6 +78,9 @@ export class Endpoints {
     if (keeper && !(await access(keeper.netns).then(() => true, () => false))) {
       eps.byContainer.delete(KEEPER_ID);
       await rm(join(dir, `${KEEPER_ID}.json`), { force: true });
+    } else if (keeper && !eps.keeperMatches(keeper)) {
+      // The daemon's flags changed the default bridge (e.g. --ipv6): a new keeper is made for the new subnets.
+      await eps.teardown(keeper);
     }
     // A namespace made while its reservation was being written, when the daemon died between the two.
     const held = new Set(eps.all().map((e) => e.netns));
@@ -91,6 +94,14 @@ export class Endpoints {
 
   all(): EndpointRecord[] {
     return [...this.byContainer.values()];
+  }
+
+  /** Whether the keeper's endpoint has the default bridge's current subnets. */
+  private keeperMatches(keeper: EndpointRecord): boolean {
+    const net = this.store.tryFind('bridge');
+    const info = net ? keeper.options.network_info[netavarkName(net)] : undefined;
+    const want = net ? [net.subnet, ...(net.subnet6 ? [net.subnet6] : [])] : [];
+    return info !== undefined && JSON.stringify(info.subnets.map((s) => s.subnet)) === JSON.stringify(want);
   }
 
   /** Runs `fn` after every earlier reservation: allocation decisions never interleave. */
@@ -326,7 +337,9 @@ export class Endpoints {
    * nor the host-wide lock another container's setup may be waiting for.
    */
   private vethOnly(rec: EndpointRecord): boolean {
+    // IPv6 endpoints need netavark's sysctls (no DAD, no autoconf) beside the address: left to netavark.
     if (rec.containerId === KEEPER_ID || !this.byContainer.has(KEEPER_ID) || rec.options.port_mappings.length > 0) return false;
+    if (rec.joined.some((j) => j.ip6 !== undefined)) return false;
     const keeper = this.byContainer.get(KEEPER_ID)!;
     return Object.entries(rec.options.network_info).every(([name, info]) => !info.dns_enabled && name in keeper.options.network_info);
   }
