@@ -7,7 +7,7 @@ import { allocate4, allocate6, macFromIp, type JoinedNetwork } from './ipam.js';
 import { parseIp6 } from './ipv6.js';
 import { createNetns, netavark, removeNetns, removeVeths, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
 import { interfaceExists, plumbVeth } from './veth.js';
-import { assignHostPorts, type PortRequest, type PublishedPort } from './ports.js';
+import { assignHostPorts, collides, type PortRequest, type PublishedPort } from './ports.js';
 import type { NetworkRecord, NetworkStore } from './store.js';
 
 /** One network a container asks to join. */
@@ -152,6 +152,7 @@ export class Endpoints {
     const early = this.byContainer.has(o.containerId) ? undefined : createNetns(netns).then(() => undefined, (err: unknown) => err);
     let rec: EndpointRecord;
     try {
+      await this.leavingHolders(o.ports);
       rec = await this.serial(() => this.reserve(o));
     } catch (err) {
       if (early) await early.then(() => removeNetns(netns));
@@ -171,6 +172,20 @@ export class Endpoints {
     });
     setup.catch(() => undefined);
     return { rec, setup };
+  }
+
+  /**
+   * Waits for the teardowns under way of endpoints holding a host port that
+   * `ports` ask for by number: the port of a removed container is free for
+   * the next one, as with docker (`run --rm -p P` twice in a row), though
+   * teardowns run after the removal. Outside `serial`, since a teardown may
+   * wait for its container's own reservation.
+   */
+  private async leavingHolders(ports: PortRequest[]): Promise<void> {
+    const wanted = ports.filter((p) => p.hostPort !== 0 && p.hostPortEnd === undefined);
+    if (wanted.length === 0) return;
+    const leaving = [...this.detaching.entries()].filter(([id]) => this.byContainer.get(id)?.published.some((p) => wanted.some((w) => collides(w, p))));
+    await Promise.all(leaving.map(([, done]) => done.catch(() => undefined)));
   }
 
   private async setup(rec: EndpointRecord): Promise<EndpointRecord> {
