@@ -97,4 +97,23 @@ describe('IPv6 on the default bridge (berthd --ipv6)', () => {
       await plain.stop();
     }
   });
+
+  test('a daemon restarted with --ipv6 gives the next containers on the bridge IPv6; running ones keep their address', async () => {
+    const n = testNetwork();
+    const later = await TestDaemon.start();
+    try {
+      assert.equal((await later.berth(['run', '-d', '--name', 'old', 'busybox', 'sleep', '100'])).code, 0);
+      const before = (await later.berth(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', 'old'])).stdout.trim();
+      await later.crash();
+      later.extraArgs.push('--ipv6', '--fixed-cidr-v6', n.subnet6);
+      await later.launch();
+      const r = await later.berth(['run', '--rm', 'busybox', 'sh', '-c', `ip -6 addr show eth0; ping -c1 -W2 ${before}`]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`inet6 ${n.subnet6.replace('::/64', '::')}[0-9a-f]+/64 scope global`));
+      assert.equal((await later.berth(['inspect', '--format', '{{.NetworkSettings.IPAddress}}', 'old'])).stdout.trim(), before);
+      assert.equal((await later.berth(['rm', '-f', 'old'])).code, 0);
+    } finally {
+      await later.stop();
+    }
+  });
 });
