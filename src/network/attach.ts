@@ -4,7 +4,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { invalidArgument, messageOf, notFound } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { allocate4, allocate6, macFromIp, type JoinedNetwork } from './ipam.js';
-import { parseIp6 } from './ipv6.js';
+import { formatIp6, parseIp6 } from './ipv6.js';
 import { createNetns, netavark, removeNetns, removeVeths, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
 import { interfaceExists, plumbVeth } from './veth.js';
 import { assignHostPorts, collides, type PortRequest, type PublishedPort } from './ports.js';
@@ -152,7 +152,7 @@ export class Endpoints {
     const early = this.byContainer.has(o.containerId) ? undefined : createNetns(netns).then(() => undefined, (err: unknown) => err);
     let rec: EndpointRecord;
     try {
-      await this.leavingHolders(o.ports);
+      await this.leavingHolders(o);
       rec = await this.serial(() => this.reserve(o));
     } catch (err) {
       if (early) await early.then(() => removeNetns(netns));
@@ -175,16 +175,24 @@ export class Endpoints {
   }
 
   /**
-   * Waits for the teardowns under way of endpoints holding a host port that
-   * `ports` ask for by number: the port of a removed container is free for
-   * the next one, as with docker (`run --rm -p P` twice in a row), though
-   * teardowns run after the removal. Outside `serial`, since a teardown may
-   * wait for its container's own reservation.
+   * Waits for the teardowns under way of endpoints holding what `o` asks for
+   * by value: a host port, or an address (--ip, --ip6) on a network. The
+   * port or address of a removed container is free for the next one, as
+   * with docker (`run --rm -p P` twice in a row), though teardowns run after
+   * the removal. Outside `serial`, since a teardown may wait for its
+   * container's own reservation.
    */
-  private async leavingHolders(ports: PortRequest[]): Promise<void> {
-    const wanted = ports.filter((p) => p.hostPort !== 0 && p.hostPortEnd === undefined);
-    if (wanted.length === 0) return;
-    const leaving = [...this.detaching.entries()].filter(([id]) => this.byContainer.get(id)?.published.some((p) => wanted.some((w) => collides(w, p))));
+  private async leavingHolders(o: AttachOptions): Promise<void> {
+    const ports = o.ports.filter((p) => p.hostPort !== 0 && p.hostPortEnd === undefined);
+    const addrs = o.joins.filter((j) => j.ip || j.ip6).map((j) => ({ net: this.store.tryFind(j.network)?.id, ips: [j.ip, j.ip6 && formatIp6(parseIp6(j.ip6) ?? 0n)] }));
+    if (ports.length === 0 && addrs.length === 0) return;
+    const holds = (rec: EndpointRecord) =>
+      rec.published.some((p) => ports.some((w) => collides(w, p))) ||
+      rec.joined.some((j) => addrs.some((a) => a.net === j.networkId && (a.ips.includes(j.ip) || (j.ip6 !== undefined && a.ips.includes(j.ip6)))));
+    const leaving = [...this.detaching.entries()].filter(([id]) => {
+      const rec = this.byContainer.get(id);
+      return rec !== undefined && holds(rec);
+    });
     await Promise.all(leaving.map(([, done]) => done.catch(() => undefined)));
   }
 
