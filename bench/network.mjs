@@ -3,7 +3,8 @@
 // through the API, on --network none, the default bridge (netavark setup and
 // teardown) and the bridge with one published port, interleaved round by round
 // with the floor (`crun run` of the same busybox rootfs running `true`). Reports
-// medians, the ratio to the floor and to none. Also times the berth CLI's
+// medians, the ratio to the floor and to none. `-p (after -p)` starts right after
+// another published-port container went, while that one's teardown runs. Also times the berth CLI's
 // `run --rm busybox true` on the default bridge, the issue's own case.
 // Usage: node bench/network.mjs [RUNS]   (after npm run build; needs root)
 // Uses the test daemon helper: its own roots, bridge and subnet, all removed at the end.
@@ -60,6 +61,7 @@ try {
     'api none': () => api({ NetworkMode: 'none' }),
     'api bridge': () => api({ NetworkMode: 'bridge' }),
     'api bridge -p': async () => api({ NetworkMode: 'bridge', PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(await freePort()) }] } }),
+    'api bridge -p (after -p)': async () => api({ NetworkMode: 'bridge', PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(await freePort()) }] } }),
     'berth run --rm (none)': () => timeProcess(process.execPath, [BERTH, '-H', d.host, 'run', '--rm', '--network', 'none', 'busybox', 'true']),
     'berth run --rm (bridge)': () => timeProcess(process.execPath, [BERTH, '-H', d.host, 'run', '--rm', 'busybox', 'true']),
   };
@@ -71,7 +73,7 @@ try {
   console.log(`${runs} interleaved rounds, medians`);
   for (const [name, ms] of Object.entries(m)) {
     const none = name.startsWith('api ') ? `   x api none ${(ms / m['api none']).toFixed(2)}` : '';
-    console.log(`${name.padEnd(24)} ${ms.toFixed(1).padStart(7)} ms   x floor ${(ms / base).toFixed(1).padStart(5)}${none}`);
+    console.log(`${name.padEnd(26)} ${ms.toFixed(1).padStart(7)} ms   x floor ${(ms / base).toFixed(1).padStart(5)}${none}`);
   }
 } finally {
   await d.stop();

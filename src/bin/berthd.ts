@@ -15,6 +15,8 @@ interface DaemonFlags {
   defaultRuntime?: string;
   bridge?: string;
   bip?: string;
+  ipv6?: boolean;
+  fixedCidrV6?: string;
   seccompProfile?: string;
   init?: boolean;
   initPath?: string;
@@ -35,9 +37,11 @@ Options:
       --bip string              Specify default-bridge IP (default "172.30.0.1/16")
   -D, --debug                   Enable debug mode
       --exec-root string        Root directory for execution state files (default "/run/berth", or $BERTH_EXEC_ROOT)
+      --fixed-cidr-v6 string    IPv6 subnet of the default bridge (default: a /64 of a ULA prefix of the data root's own)
   -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
       --init                    Run an init in the container to forward signals and reap processes
       --init-path string        Path to the docker-init binary (default "/usr/bin/tini-static")
+      --ipv6                    Enable IPv6 networking on the default bridge network
       --insecure-registry list  Enable insecure registry communication (host[:port] or CIDR; loopback always is)
       --registry-certs-dir string  CA and client certificates per registry, as <dir>/<host[:port]>/ca.crt (default "/etc/berth/certs.d")
       --registry-mirror list    Preferred registry mirror for pulls: URL (every registry) or REGISTRY=URL (one)
@@ -81,6 +85,8 @@ function parseFlags(argv: string[]): DaemonFlags {
       case '--default-runtime': flags.defaultRuntime = value(); break;
       case '-b': case '--bridge': flags.bridge = value(); break;
       case '--bip': flags.bip = value(); break;
+      case '--ipv6': flags.ipv6 = true; break;
+      case '--fixed-cidr-v6': flags.fixedCidrV6 = value(); break;
       case '--seccomp-profile': flags.seccompProfile = value(); break;
       case '--init': flags.init = true; break;
       case '--init-path': flags.initPath = value(); break;
@@ -110,6 +116,7 @@ function parseFlags(argv: string[]): DaemonFlags {
   } catch (err) {
     fatalUsage(messageOf(err));
   }
+  if (flags.fixedCidrV6 && !flags.ipv6) fatalUsage('--fixed-cidr-v6 needs --ipv6');
   if (flags.hosts.length === 0) flags.hosts.push(`unix://${flags.execRoot}/berth.sock`);
   if (!flags.pidfile) flags.pidfile = `${flags.execRoot}/berthd.pid`;
   return flags;
@@ -160,6 +167,8 @@ async function main(): Promise<void> {
     logLevel: flags.logLevel,
     bridge: flags.bridge,
     bip: flags.bip,
+    ipv6: flags.ipv6,
+    fixedCidrV6: flags.fixedCidrV6,
     seccompProfile: await loadSeccompProfile(flags.seccompProfile),
     init: flags.init,
     initPath: flags.initPath,

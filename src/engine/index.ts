@@ -33,6 +33,9 @@ export interface EngineOptions {
   /** The default bridge network's interface (dockerd -b) and gateway/subnet (dockerd --bip). */
   bridge?: string;
   bip?: string;
+  /** dockerd --ipv6 and --fixed-cidr-v6: a dual-stack default bridge. */
+  ipv6?: boolean;
+  fixedCidrV6?: string;
   /** dockerd --seccomp-profile: the filter for containers that name none; absent = built-in. */
   seccompProfile?: 'unconfined' | { profile: SeccompProfile; path: string };
   /** dockerd --init: run an init in containers that do not say (HostConfig.Init null). */
@@ -110,7 +113,7 @@ export class Engine {
     let execsRef: ExecService | undefined;
     const networks = await NetworkService.open({
       dataRoot: options.dataRoot, execRoot: options.execRoot,
-      bridge: { iface: options.bridge || DEFAULT_BRIDGE, bip: options.bip || DEFAULT_BIP },
+      bridge: { iface: options.bridge || DEFAULT_BRIDGE, bip: options.bip || DEFAULT_BIP, ipv6: options.ipv6, fixedCidrV6: options.fixedCidrV6 },
     });
     const volumes = await VolumeService.open({ dataRoot: options.dataRoot, users: (name) => containersRef?.volumeUsers(name) ?? [] });
     const containers = await ContainerService.open({

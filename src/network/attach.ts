@@ -4,10 +4,10 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { invalidArgument, messageOf, notFound } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { allocate4, allocate6, macFromIp, type JoinedNetwork } from './ipam.js';
-import { parseIp6 } from './ipv6.js';
+import { formatIp6, parseIp6 } from './ipv6.js';
 import { createNetns, netavark, removeNetns, removeVeths, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
 import { interfaceExists, plumbVeth } from './veth.js';
-import { assignHostPorts, type PortRequest, type PublishedPort } from './ports.js';
+import { assignHostPorts, collides, type PortRequest, type PublishedPort } from './ports.js';
 import type { NetworkRecord, NetworkStore } from './store.js';
 
 /** One network a container asks to join. */
@@ -78,6 +78,9 @@ export class Endpoints {
     if (keeper && !(await access(keeper.netns).then(() => true, () => false))) {
       eps.byContainer.delete(KEEPER_ID);
       await rm(join(dir, `${KEEPER_ID}.json`), { force: true });
+    } else if (keeper && !eps.keeperMatches(keeper)) {
+      // The daemon's flags changed the default bridge (e.g. --ipv6): a new keeper is made for the new subnets.
+      await eps.teardown(keeper);
     }
     // A namespace made while its reservation was being written, when the daemon died between the two.
     const held = new Set(eps.all().map((e) => e.netns));
@@ -91,6 +94,14 @@ export class Endpoints {
 
   all(): EndpointRecord[] {
     return [...this.byContainer.values()];
+  }
+
+  /** Whether the keeper's endpoint has the default bridge's current subnets. */
+  private keeperMatches(keeper: EndpointRecord): boolean {
+    const net = this.store.tryFind('bridge');
+    const info = net ? keeper.options.network_info[netavarkName(net)] : undefined;
+    const want = net ? [net.subnet, ...(net.subnet6 ? [net.subnet6] : [])] : [];
+    return info !== undefined && JSON.stringify(info.subnets.map((s) => s.subnet)) === JSON.stringify(want);
   }
 
   /** Runs `fn` after every earlier reservation: allocation decisions never interleave. */
@@ -141,6 +152,7 @@ export class Endpoints {
     const early = this.byContainer.has(o.containerId) ? undefined : createNetns(netns).then(() => undefined, (err: unknown) => err);
     let rec: EndpointRecord;
     try {
+      await this.leavingHolders(o);
       rec = await this.serial(() => this.reserve(o));
     } catch (err) {
       if (early) await early.then(() => removeNetns(netns));
@@ -160,6 +172,28 @@ export class Endpoints {
     });
     setup.catch(() => undefined);
     return { rec, setup };
+  }
+
+  /**
+   * Waits for the teardowns under way of endpoints holding what `o` asks for
+   * by value: a host port, or an address (--ip, --ip6) on a network. The
+   * port or address of a removed container is free for the next one, as
+   * with docker (`run --rm -p P` twice in a row), though teardowns run after
+   * the removal. Outside `serial`, since a teardown may wait for its
+   * container's own reservation.
+   */
+  private async leavingHolders(o: AttachOptions): Promise<void> {
+    const ports = o.ports.filter((p) => p.hostPort !== 0 && p.hostPortEnd === undefined);
+    const addrs = o.joins.filter((j) => j.ip || j.ip6).map((j) => ({ net: this.store.tryFind(j.network)?.id, ips: [j.ip, j.ip6 && formatIp6(parseIp6(j.ip6) ?? 0n)] }));
+    if (ports.length === 0 && addrs.length === 0) return;
+    const holds = (rec: EndpointRecord) =>
+      rec.published.some((p) => ports.some((w) => collides(w, p))) ||
+      rec.joined.some((j) => addrs.some((a) => a.net === j.networkId && (a.ips.includes(j.ip) || (j.ip6 !== undefined && a.ips.includes(j.ip6)))));
+    const leaving = [...this.detaching.entries()].filter(([id]) => {
+      const rec = this.byContainer.get(id);
+      return rec !== undefined && holds(rec);
+    });
+    await Promise.all(leaving.map(([, done]) => done.catch(() => undefined)));
   }
 
   private async setup(rec: EndpointRecord): Promise<EndpointRecord> {
@@ -326,7 +360,9 @@ export class Endpoints {
    * nor the host-wide lock another container's setup may be waiting for.
    */
   private vethOnly(rec: EndpointRecord): boolean {
+    // IPv6 endpoints need netavark's sysctls (no DAD, no autoconf) beside the address: left to netavark.
     if (rec.containerId === KEEPER_ID || !this.byContainer.has(KEEPER_ID) || rec.options.port_mappings.length > 0) return false;
+    if (rec.joined.some((j) => j.ip6 !== undefined)) return false;
     const keeper = this.byContainer.get(KEEPER_ID)!;
     return Object.entries(rec.options.network_info).every(([name, info]) => !info.dns_enabled && name in keeper.options.network_info);
   }

@@ -11,6 +11,10 @@ export const AARDVARK = '/usr/lib/podman/aardvark-dns';
  * One lock file for every berthd on the host: netavark 1.4 keeps shared
  * iptables chains and fails ("Chain already exists") or corrupts aardvark's
  * files when two calls overlap, also across daemons (tests run several).
+ * Teardowns that touch nothing shared (an endpoint on the kept default
+ * bridge) stay under it too: run beside a setup, the two netavarks' iptables
+ * (nft) calls conflict and retry, and the next container's start was
+ * measured slower, not faster.
  */
 const HOST_LOCK = '/run/lock/berth-netavark.lock';
 

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { invalidArgument } from '../util/errors.js';
+import { invalidArgument, messageOf } from '../util/errors.js';
+import { planIpv6 } from './plan-ipv6.js';
 import { formatIp, formatSubnet, parseCidr } from './ipv4.js';
 
 /** One network as berth persists it (data root: network/networks.json). */
@@ -35,6 +36,10 @@ export interface DefaultBridge {
   iface: string;
   /** Gateway and subnet in one (dockerd's --bip), e.g. 172.30.0.1/16. */
   bip: string;
+  /** dockerd --ipv6: the default bridge is dual stack. */
+  ipv6?: boolean;
+  /** dockerd --fixed-cidr-v6: its IPv6 subnet (gateway: the subnet's first address); absent = a /64 of the daemon's ULA prefix. */
+  fixedCidrV6?: string;
 }
 
 /** Networks file: the predefined three plus user networks, rewritten atomically on each change. */
@@ -79,6 +84,7 @@ export class NetworkStore {
       'com.docker.network.driver.mtu': '1500',
     };
     const store = new NetworkStore(path, records, ulaPrefixOf(dataRoot));
+    await setDefaultBridgeIpv6(store, def, bridge);
     await store.save();
     return store;
   }
@@ -96,6 +102,31 @@ export class NetworkStore {
     const prefixed = this.records.filter((r) => r.id.startsWith(ref));
     return prefixed.length === 1 && ref.length > 0 ? prefixed[0] : undefined;
   }
+}
+
+/**
+ * The default bridge's IPv6 half, from the flags at every start: the
+ * --fixed-cidr-v6 subnet, or the /64 it had before (addresses of live
+ * containers stay valid across a restart), or the first free /64 of the ULA
+ * prefix, chosen as for user networks.
+ */
+async function setDefaultBridgeIpv6(store: NetworkStore, def: NetworkRecord, bridge: DefaultBridge): Promise<void> {
+  const kept = def.subnet6;
+  delete def.ipv6, delete def.subnet6, delete def.gateway6, delete def.ipRange6;
+  if (!bridge.ipv6) {
+    if (bridge.fixedCidrV6) throw invalidArgument('--fixed-cidr-v6 needs --ipv6');
+    return;
+  }
+  if (bridge.fixedCidrV6) {
+    const plan = await planIpv6({ Subnet: bridge.fixedCidrV6 }, store).catch((err: unknown) => {
+      throw invalidArgument(`invalid --fixed-cidr-v6: ${messageOf(err)}`);
+    });
+    Object.assign(def, plan);
+    return;
+  }
+  // A kept subnet that now overlaps a user network's is chosen afresh.
+  const plan = kept ? await planIpv6({ Subnet: kept }, store).catch(() => undefined) : undefined;
+  Object.assign(def, plan ?? (await planIpv6(undefined, store)));
 }
 
 export function newNetworkId(): string {

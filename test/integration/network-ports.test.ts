@@ -80,3 +80,20 @@ describe('published port ranges', () => {
     await d.berth(['rm', '-f', 'taker']);
   });
 });
+
+describe('a published port after its container goes', () => {
+  test('run --rm -p P, again and again, and rm -f then run -p P: each next container gets the port', async () => {
+    const port = await freePort();
+    for (let i = 0; i < 4; i++) {
+      const r = await d.berth(['run', '--rm', '-p', `${port}:80`, 'busybox', 'true']);
+      assert.equal(r.code, 0, `run ${i}: ${r.stderr}`);
+    }
+    assert.equal((await d.berth(['run', '-d', '--name', 'first', '-p', `${port}:80`, 'busybox', 'sh', '-c', SERVE])).code, 0);
+    assert.equal(await readWhenUp(port, 'hello'), 'hello\n');
+    assert.equal((await d.berth(['rm', '-f', 'first'])).code, 0);
+    const next = await d.berth(['run', '-d', '--name', 'next', '-p', `${port}:80`, 'busybox', 'sh', '-c', 'while true; do echo again | nc -l -p 80; done']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(await readWhenUp(port, 'again'), 'again\n');
+    await d.berth(['rm', '-f', 'next']);
+  });
+});

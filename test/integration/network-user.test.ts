@@ -106,4 +106,15 @@ describe('user-defined networks', () => {
     assert.equal((await d.api('GET', '/networks/nope')).status, 404);
     assert.equal((await d.api('DELETE', '/networks/api-net')).status, 204);
   });
+
+  test('an --ip address is free for the next container as soon as the last one that held it is removed', async () => {
+    const base = uniqueSubnet().split('.').slice(0, 3).join('.');
+    assert.equal((await d.berth(['network', 'create', '--subnet', `${base}.0/24`, 'fixed-ip'])).code, 0);
+    for (let i = 0; i < 4; i++) {
+      const r = await d.berth(['run', '--rm', '--network', 'fixed-ip', '--ip', `${base}.50`, 'busybox', 'ip', '-4', 'addr', 'show', 'eth0']);
+      assert.equal(r.code, 0, `run ${i}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`inet ${base.replace(/\./g, '\\.')}\\.50/24`));
+    }
+    assert.equal((await d.berth(['network', 'rm', 'fixed-ip'])).code, 0);
+  });
 });
