@@ -1,18 +1,20 @@
 /**
  * `berth build` (docker's legacy builder client) and `berth builder prune`.
- * The context is a directory (packed here), a tarball, or stdin (`-`: a tar,
+ * The context is a directory (packed here, without what .dockerignore
+ * leaves out), a tarball, or stdin (`-`: a tar,
  * or a Dockerfile with no context); `-f -` reads the Dockerfile from stdin.
  * On a terminal each finished step shows its time, or CACHED; piped output is
  * the daemon's stream as it is.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { ClientError, readJsonLines } from '../../client/index.js';
 import type { Command, Io } from '../command.js';
 import { CliError, println } from '../command.js';
 import { packContext, type ExtraFile } from '../build-context.js';
+import { contextFilter } from '../build-ignore.js';
 import { confirm, parseFilterFlags, printPruneReport } from '../output.js';
 import { registryConfigHeader } from './registry.js';
 
@@ -166,7 +168,12 @@ async function contextFor(source: string, file: string | undefined, io: Io): Pro
   const dir = resolve(source);
   const extra: ExtraFile[] = [];
   let dockerfile: string | undefined;
+  // What .dockerignore may not keep out, and the Dockerfile's own ignore file (the daemon chooses the same).
+  let keep = ['Dockerfile', 'dockerfile', 'Dockerfile.dockerignore'];
+  let specific: string | undefined = join(dir, 'Dockerfile.dockerignore');
   if (file === '-') {
+    keep = [];
+    specific = undefined;
     const name = `.dockerfile.${randomBytes(10).toString('hex')}`;
     extra.push({ name, data: await fromStdin() });
     dockerfile = name;
@@ -179,7 +186,9 @@ async function contextFor(source: string, file: string | undefined, io: Io): Pro
     } catch {
       throw new CliError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${abs}: no such file or directory`, 1);
     }
+    specific = `${abs}.dockerignore`;
     if (rel.startsWith('..') || isAbsolute(rel)) {
+      keep = [];
       const name = `.dockerfile.${randomBytes(10).toString('hex')}`;
       extra.push({ name, data });
       const ignore = (() => {
@@ -191,9 +200,12 @@ async function contextFor(source: string, file: string | undefined, io: Io): Pro
       })();
       if (ignore) extra.push({ name: `${name}.dockerignore`, data: ignore });
       dockerfile = name;
-    } else dockerfile = rel.split('\\').join('/');
+    } else {
+      dockerfile = rel.split('\\').join('/');
+      keep = [dockerfile, `${dockerfile}.dockerignore`];
+    }
   }
-  return { context: packContext(dir, extra), dockerfile };
+  return { context: packContext(dir, extra, contextFilter({ dir, keep, specific })), dockerfile };
 }
 
 function secretsOf(specs: string[]): Record<string, Buffer> {
