@@ -213,8 +213,8 @@ export class DockerClient {
     }
     return this.t.stream('POST', '/build', { query: query as Query, body: context, headers });
   }
-  buildPrune(o: { all?: boolean; filters?: Filters } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
-    return this.t.json('POST', '/build/prune', { query: { all: o.all, filters: o.filters } });
+  buildPrune(o: { all?: boolean; filters?: Filters; keepStorage?: number } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.t.json('POST', '/build/prune', { query: { all: o.all, filters: o.filters, 'keep-storage': o.keepStorage } });
   }
   buildCancel(id: string): Promise<void> {
     return this.t.json('POST', '/build/cancel', { query: { id } });

@@ -17,6 +17,7 @@ import { packContext, type ExtraFile } from '../build-context.js';
 import { contextFilter } from '../build-ignore.js';
 import { confirm, parseFilterFlags, printPruneReport } from '../output.js';
 import { registryConfigHeader } from './registry.js';
+import { parseBytes } from './resource-flags.js';
 
 export const buildCommand: Command = {
   name: 'build',
@@ -235,15 +236,18 @@ export const builderPruneCommand: Command = {
     { name: 'all', short: 'a', type: 'bool', description: 'Remove all unused build cache, not just dangling ones' },
     { name: 'filter', type: 'stringArray', valueName: 'filter', description: 'Provide filter values (e.g. "until=24h")' },
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+    { name: 'keep-storage', valueName: 'bytes', description: 'Amount of disk space to keep for cache' },
   ],
   async run(flags, env) {
     const all = flags.bool('all');
+    const keep = flags.string('keep-storage');
+    const keepStorage = keep ? parseBytes('keep-storage', keep) : undefined;
     if (!flags.bool('force')) {
       const what = all ? 'all build cache' : 'all dangling build cache';
       if (!(await confirm(env.io, `WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `))) return 0;
     }
     const client = await env.client();
-    const res = await client.buildPrune({ all, filters: parseFilterFlags(flags.array('filter')) });
+    const res = await client.buildPrune({ all, filters: parseFilterFlags(flags.array('filter')), keepStorage });
     printPruneReport(env.io, 'Deleted build cache objects:', res.CachesDeleted ?? [], res.SpaceReclaimed);
     return 0;
   },
