@@ -12,8 +12,9 @@ import { planCopy } from './copy-step.js';
 import { applyMetadata, isMetadata, nopHistory, type StageFlags } from './metadata.js';
 import { withRootfs } from './rootfs.js';
 import { planRun, PROXY_ARGS, runStep } from './run-step.js';
-import { childKey, scratchState, stateId, type ImageState } from './state.js';
+import { childKey, scratchState, stateId, type ImageState, type StateLayer } from './state.js';
 import type { StepEnv } from './step-env.js';
+import { makeWorkdir } from './workdir-step.js';
 
 /** Numbers and prints "Step N/M : ..." lines; shared by all stages of a build. */
 export interface StepCounter {
@@ -79,7 +80,8 @@ class StageRun {
     if (raw.kind === 'ARG') return this.arg(at(env, raw, () => expandInstruction(raw, this.vars(), { escape: env.escape })));
     const ins = at(env, raw, () => expandInstruction(raw, this.vars(), { escape: env.escape }));
     await at(env, raw, async () => {
-      if (isMetadata(ins)) await this.metadata(ins);
+      if (ins.kind === 'WORKDIR') await this.workdir(ins);
+      else if (isMetadata(ins)) await this.metadata(ins);
       else if (ins.kind === 'RUN') await this.runInstruction(ins);
       else if (ins.kind === 'COPY' || ins.kind === 'ADD') await this.copy(ins);
       else if (ins.kind === 'FROM') throw invalidArgument('FROM inside a stage');
@@ -118,6 +120,18 @@ class StageRun {
     if (ins.kind === 'CMD') this.flags.cmdSet = true;
   }
 
+  /** WORKDIR sets the config's working directory and makes the directory when the image lacks it. */
+  private async workdir(ins: Extract<Instruction, { kind: 'WORKDIR' }>): Promise<void> {
+    const stepKey = `WORKDIR+mkdir ${JSON.stringify(ins)}`.replace(/"loc":\{[^}]*\},?/, '');
+    await this.cached(stepKey, ins.original, async () => {
+      const { config } = applyMetadata(this.state.config.config ?? {}, ins, this.flags);
+      const next = { ...this.state.config, config };
+      const layer = await makeWorkdir(this.env, this.state, config.WorkingDir ?? '/', config.User ?? '');
+      if (!layer) return { config: this.withHistory(next, nopHistory(ins), true), layers: this.state.layers };
+      return this.withLayer(layer, nopHistory(ins), next);
+    });
+  }
+
   private async runInstruction(ins: Extract<Instruction, { kind: 'RUN' }>): Promise<void> {
     const args = this.runArgs();
     const plan = planRun(ins, this.state, args);
@@ -145,9 +159,10 @@ class StageRun {
     });
   }
 
-  private withLayer(layer: { chainId: ImageState['layers'][number]['chainId']; diffId: ImageState['layers'][number]['diffId']; descriptor: ImageState['layers'][number]['descriptor'] }, createdBy: string): Omit<ImageState, 'key'> {
+  /** The state with `layer` on top; `base` is the config it goes on (the current one unless the step changed it). */
+  private withLayer(layer: StateLayer, createdBy: string, base: OciImageConfigFile = this.state.config): Omit<ImageState, 'key'> {
     const config = this.withHistory(
-      { ...this.state.config, rootfs: { type: 'layers', diff_ids: [...this.state.config.rootfs.diff_ids, layer.diffId] } },
+      { ...base, rootfs: { type: 'layers', diff_ids: [...this.state.config.rootfs.diff_ids, layer.diffId] } },
       createdBy,
       false,
     );
