@@ -32,6 +32,8 @@ export interface BuildQuery {
   platform?: string;
   rm?: boolean;
   forcerm?: boolean;
+  /** JSON array of image references. */
+  cachefrom?: string;
 }
 
 export type Query = Record<string, string | number | boolean | undefined | string[] | Filters>;

@@ -218,3 +218,26 @@ test('WORKDIR creates a missing directory, owned by the USER in effect; an exist
   assert.equal(img.RootFS.Layers.length, base + 3, 'WORKDIR /var/www and /tmp, which exist, add no layer');
   assert.equal(img.Config.WorkingDir, '/tmp/logs');
 });
+
+test('--cache-from takes steps from a local image\'s history when the build cache has none', async () => {
+  const dir = ctx.make({
+    Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY a.txt .\nRUN cat /proc/sys/kernel/random/uuid > id\nENV X=1\nRUN cp id id2\n',
+    'a.txt': 'a',
+  });
+  const id = async (tag: string) => (await d.berth(['run', '--rm', tag, 'cat', '/app/id', '/app/id2'])).stdout;
+  assert.equal((await d.berth(['build', '-t', 'cf:1', dir])).code, 0);
+  const first = await id('cf:1');
+  assert.match(first, /^([0-9a-f-]{36})\n\1\n$/);
+  const prune = async () => assert.equal((await d.berth(['builder', 'prune', '-af'])).code, 0);
+
+  await prune();
+  const reused = await d.berth(['build', '--cache-from', 'cf:1', '--cache-from', 'nosuch:image', '-t', 'cf:2', dir]);
+  assert.equal(reused.code, 0, reused.stderr);
+  assert.equal(reused.stdout.match(/^ ---> Using cache$/gm)?.length, 5, reused.stdout);
+  assert.equal(await id('cf:2'), first, 'the RUN steps did not run again');
+
+  await prune();
+  const fresh = await d.berth(['build', '-t', 'cf:3', dir]);
+  assert.ok(!fresh.stdout.includes('Using cache'));
+  assert.notEqual(await id('cf:3'), first);
+});

@@ -48,6 +48,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
           platform: ctx.query.get('platform') || undefined,
           secrets: secretsOf(ctx),
           registryAuth: registryConfigOf(ctx),
+          cacheFrom: jsonParam<string[]>(ctx, 'cachefrom') ?? [],
           signal: abort.signal,
         },
         emit,

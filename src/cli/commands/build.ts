@@ -29,6 +29,7 @@ export const buildCommand: Command = {
   flags: [
     { name: 'add-host', type: 'stringArray', valueName: 'list', description: 'Add a custom host-to-IP mapping ("host:ip")' },
     { name: 'build-arg', type: 'stringArray', valueName: 'list', description: 'Set build-time variables' },
+    { name: 'cache-from', type: 'stringArray', valueName: 'strings', description: 'Images to consider as cache sources' },
     { name: 'file', short: 'f', description: 'Name of the Dockerfile (Default is "PATH/Dockerfile")' },
     { name: 'force-rm', type: 'bool', description: 'Always remove intermediate containers' },
     { name: 'iidfile', description: 'Write the image ID to the file' },
@@ -78,6 +79,7 @@ export const buildCommand: Command = {
         platform: flags.string('platform') || undefined,
         rm: flags.bool('rm'),
         forcerm: flags.bool('force-rm'),
+        cachefrom: flags.array('cache-from').length > 0 ? JSON.stringify(flags.array('cache-from')) : undefined,
         secrets: secretsOf(flags.array('secret')),
         registryConfig: await registryConfigHeader(),
       });
