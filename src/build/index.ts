@@ -126,9 +126,9 @@ export class BuildService {
   }
 }
 
+/** The layers without repeats (entries made by different steps can share one). */
 function unique<T extends { chainId: string }>(layers: T[]): T[] {
-  const seen = new Set<string>();
-  return layers.filter((l) => !seen.has(l.chainId) && seen.add(l.chainId) !== undefined);
+  return [...new Map(layers.map((l) => [l.chainId, l] as const)).values()];
 }
 
 async function defaultKeepStorage(dataRoot: string): Promise<number> {
