@@ -5,6 +5,7 @@ import { Engine, checkRegistryOptions, parseSeccompProfile, type EngineOptions }
 import { writeFileAtomic } from '../util/atomic.js';
 import { log, setLogLevel } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
+import { ramInBytes } from '../util/size.js';
 
 interface DaemonFlags {
   hosts: string[];
@@ -24,6 +25,7 @@ interface DaemonFlags {
   registryMirrors: string[];
   certsDir: string;
   registryTimeoutMs?: number;
+  builderKeepStorage?: number;
 }
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -35,6 +37,7 @@ Options:
       --default-runtime string  Default OCI runtime for containers (default "crun")
   -b, --bridge string           Attach containers to a network bridge (default "berth0")
       --bip string              Specify default-bridge IP (default "172.30.0.1/16")
+      --builder-gc-keep-storage bytes  Build cache kept after each build, least recently used first dropped; 0 keeps all (default 10% of the data root's filesystem, at most 20GB)
   -D, --debug                   Enable debug mode
       --exec-root string        Root directory for execution state files (default "/run/berth", or $BERTH_EXEC_ROOT)
       --fixed-cidr-v6 string    IPv6 subnet of the default bridge (default: a /64 of a ULA prefix of the data root's own)
@@ -93,6 +96,13 @@ function parseFlags(argv: string[]): DaemonFlags {
       case '--insecure-registry': flags.insecureRegistries.push(value()); break;
       case '--registry-mirror': flags.registryMirrors.push(value()); break;
       case '--registry-certs-dir': flags.certsDir = value(); break;
+      case '--builder-gc-keep-storage': {
+        const text = value();
+        const bytes = ramInBytes(text);
+        if (bytes === undefined) fatalUsage(`invalid --builder-gc-keep-storage: ${JSON.stringify(text)} is not a size (like 10GB, 512MB or 0)`);
+        flags.builderKeepStorage = bytes;
+        break;
+      }
       case '--registry-timeout': {
         const seconds = Number(value());
         if (!(seconds > 0)) fatalUsage(`invalid --registry-timeout: expected a positive number of seconds`);
@@ -173,6 +183,7 @@ async function main(): Promise<void> {
     init: flags.init,
     initPath: flags.initPath,
     registry: { insecure: flags.insecureRegistries, mirrors: flags.registryMirrors, certsDir: flags.certsDir, timeoutMs: flags.registryTimeoutMs },
+    builderKeepStorage: flags.builderKeepStorage,
   });
   const api = createApiServer(engine);
   const sockets: string[] = [];

@@ -102,6 +102,7 @@ export async function build(deps: BuilderDeps, cache: BuildCache, req: BuildRequ
       }),
       out,
       verified: new Set(),
+      cacheFrom: await cacheSources(deps, req.cacheFrom ?? []),
     };
 
     const startStage = (i: number): Promise<ImageState> => {
@@ -199,6 +200,16 @@ async function imageState(deps: BuilderDeps, ref: string): Promise<ImageState> {
   const chains = chainIdsOf(rec.config.rootfs.diff_ids);
   const layers = chains.map((chainId, i) => ({ chainId, diffId: rec.config.rootfs.diff_ids[i], descriptor: manifest.layers[i] }));
   return { key: rec.id, config: rec.config, layers };
+}
+
+/** The --cache-from images that exist here; docker's legacy builder skips the others too. */
+async function cacheSources(deps: BuilderDeps, refs: readonly string[]): Promise<ImageState[]> {
+  const out: ImageState[] = [];
+  for (const ref of refs) {
+    const state = await imageState(deps, ref).catch(() => undefined);
+    if (state) out.push(state);
+  }
+  return out;
 }
 
 function checkPlatform(wanted: string | undefined, host: { os: string; architecture: string }): void {

@@ -267,8 +267,8 @@ function writeOne(host: string, item: CopyItem, mode: number, owner: { uid: numb
   lutimesSync(host, item.mtime, item.mtime);
 }
 
-/** --chown=user[:group], names looked up in the image's /etc/passwd and /etc/group. */
-async function parseChown(root: string, spec: string | undefined): Promise<{ uid: number; gid: number } | undefined> {
+/** --chown=user[:group] (or a USER), names looked up in the image's /etc/passwd and /etc/group. */
+export async function parseChown(root: string, spec: string | undefined): Promise<{ uid: number; gid: number } | undefined> {
   if (spec === undefined || spec === '') return undefined;
   const [user, group] = spec.split(':', 2);
   const table = async (file: string) =>

@@ -8,7 +8,7 @@
  */
 import { posix } from 'node:path';
 import type { BuildContext } from './context.js';
-import { isIgnored, parseDockerignore } from './dockerignore.js';
+import { isIgnored, parseDockerignore } from '../util/dockerignore.js';
 
 export async function applyIgnore(ctx: BuildContext, dockerfile: string): Promise<void> {
   const specific = posix.join(posix.dirname(dockerfile), `${posix.basename(dockerfile)}.dockerignore`);

@@ -12,8 +12,10 @@ import { planCopy } from './copy-step.js';
 import { applyMetadata, isMetadata, nopHistory, type StageFlags } from './metadata.js';
 import { withRootfs } from './rootfs.js';
 import { planRun, PROXY_ARGS, runStep } from './run-step.js';
-import { childKey, scratchState, stateId, type ImageState } from './state.js';
+import { childKey, scratchState, stateId, type ImageState, type StateLayer } from './state.js';
 import type { StepEnv } from './step-env.js';
+import { makeWorkdir } from './workdir-step.js';
+import { fromSources } from './cache-from.js';
 
 /** Numbers and prints "Step N/M : ..." lines; shared by all stages of a build. */
 export interface StepCounter {
@@ -79,7 +81,8 @@ class StageRun {
     if (raw.kind === 'ARG') return this.arg(at(env, raw, () => expandInstruction(raw, this.vars(), { escape: env.escape })));
     const ins = at(env, raw, () => expandInstruction(raw, this.vars(), { escape: env.escape }));
     await at(env, raw, async () => {
-      if (isMetadata(ins)) await this.metadata(ins);
+      if (ins.kind === 'WORKDIR') await this.workdir(ins);
+      else if (isMetadata(ins)) await this.metadata(ins);
       else if (ins.kind === 'RUN') await this.runInstruction(ins);
       else if (ins.kind === 'COPY' || ins.kind === 'ADD') await this.copy(ins);
       else if (ins.kind === 'FROM') throw invalidArgument('FROM inside a stage');
@@ -114,8 +117,20 @@ class StageRun {
     await this.cached(stepKey, ins.original, async () => {
       const { config, author } = applyMetadata(this.state.config.config ?? {}, ins, this.flags);
       return { config: this.withHistory({ ...this.state.config, config, ...(author !== undefined && { author }) }, nopHistory(ins), true), layers: this.state.layers };
-    });
+    }, { createdBy: nopHistory(ins) });
     if (ins.kind === 'CMD') this.flags.cmdSet = true;
+  }
+
+  /** WORKDIR sets the config's working directory and makes the directory when the image lacks it. */
+  private async workdir(ins: Extract<Instruction, { kind: 'WORKDIR' }>): Promise<void> {
+    const stepKey = `WORKDIR+mkdir ${JSON.stringify(ins)}`.replace(/"loc":\{[^}]*\},?/, '');
+    const next = (): OciImageConfigFile => ({ ...this.state.config, config: applyMetadata(this.state.config.config ?? {}, ins, this.flags).config });
+    await this.cached(stepKey, ins.original, async () => {
+      const base = next();
+      const layer = await makeWorkdir(this.env, this.state, base.config?.WorkingDir ?? '/', base.config?.User ?? '');
+      if (!layer) return { config: this.withHistory(base, nopHistory(ins), true), layers: this.state.layers };
+      return this.withLayer(layer, nopHistory(ins), base);
+    }, { createdBy: nopHistory(ins), base: next });
   }
 
   private async runInstruction(ins: Extract<Instruction, { kind: 'RUN' }>): Promise<void> {
@@ -129,7 +144,7 @@ class StageRun {
         fill: (upper) => runStep(this.env, ins, this.state, args, upper),
       });
       return this.withLayer(layer, plan.createdBy);
-    });
+    }, { createdBy: plan.createdBy });
   }
 
   /** COPY/ADD; `--link` gives the same result here (the layer is made over the state, as without it). */
@@ -142,12 +157,13 @@ class StageRun {
         fill: (upper) => withRootfs(this.env, this.state, { upper }, (root) => plan.write(root)),
       });
       return this.withLayer(layer, plan.createdBy);
-    });
+    }, { createdBy: plan.createdBy });
   }
 
-  private withLayer(layer: { chainId: ImageState['layers'][number]['chainId']; diffId: ImageState['layers'][number]['diffId']; descriptor: ImageState['layers'][number]['descriptor'] }, createdBy: string): Omit<ImageState, 'key'> {
+  /** The state with `layer` on top; `base` is the config it goes on (the current one unless the step changed it). */
+  private withLayer(layer: StateLayer, createdBy: string, base: OciImageConfigFile = this.state.config): Omit<ImageState, 'key'> {
     const config = this.withHistory(
-      { ...this.state.config, rootfs: { type: 'layers', diff_ids: [...this.state.config.rootfs.diff_ids, layer.diffId] } },
+      { ...base, rootfs: { type: 'layers', diff_ids: [...this.state.config.rootfs.diff_ids, layer.diffId] } },
       createdBy,
       false,
     );
@@ -160,8 +176,17 @@ class StageRun {
     return { ...config, created, history: [...(config.history ?? []), entry] };
   }
 
-  /** Takes the step from the cache or makes it; either way `state` moves on. */
-  private async cached(stepKey: string, description: string, make: () => Promise<Omit<ImageState, 'key'>>): Promise<void> {
+  /**
+   * Takes the step from the cache, else from a --cache-from image (`source`:
+   * the history entry the step writes, and the config a reused layer goes
+   * on), else makes it; either way `state` moves on.
+   */
+  private async cached(
+    stepKey: string,
+    description: string,
+    make: () => Promise<Omit<ImageState, 'key'>>,
+    source?: { createdBy: string; base?: () => OciImageConfigFile },
+  ): Promise<void> {
     const key = childKey(this.state.key, stepKey);
     if (!this.env.noCache) {
       const hit = this.env.cache.get(key);
@@ -172,7 +197,9 @@ class StageRun {
       }
       if (hit) this.env.cache.delete(key);
     }
-    const made = await make();
+    const reuse = source && !this.env.noCache ? fromSources(this.env.cacheFrom, this.state, source.createdBy) : undefined;
+    if (reuse) this.env.out(' ---> Using cache\n');
+    const made = reuse?.layer ? this.withLayer(reuse.layer, source?.createdBy ?? '', source?.base?.()) : await make();
     const state: ImageState = { key, ...made };
     const added = made.layers.length > this.state.layers.length ? made.layers[made.layers.length - 1] : undefined;
     this.env.cache.put({ state, description: description.replace(/\s*\n\s*/g, ' ').trim(), ...(added && { layer: added }), size: added?.descriptor.size ?? 0 });

@@ -37,6 +37,8 @@ export interface StepEnv {
   /** The context materialised as a directory (RUN --mount=type=bind without from). */
   contextDir(): Promise<string>;
   out(text: string): void;
+  /** --cache-from images, whose history stands in for the cache on a miss. */
+  cacheFrom: ImageState[];
   /** Layer chains found stored during this build (the cache checks each once). */
   verified: Set<string>;
 }

@@ -24,6 +24,8 @@ export interface BuildRequest {
   platform?: string;
   /** id → content, for RUN --mount=type=secret. */
   secrets: Record<string, Buffer>;
+  /** --cache-from: local images whose history may stand in for the cache; names not found are skipped. */
+  cacheFrom?: string[];
   /** Registry server → credentials in X-Registry-Auth form, for pulling base images (X-Registry-Config). */
   registryAuth?: Record<string, string>;
   signal?: AbortSignal;

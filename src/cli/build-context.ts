@@ -2,13 +2,16 @@
  * The build context as a tar stream, made the fast way: the directory is
  * walked with synchronous calls (no thread-pool round trip per file) and
  * small files are read whole, so a thousand-file context costs milliseconds.
- * Entries are sorted, owner and mode kept; long names use PAX records. The
- * daemon applies .dockerignore (the CLI has no Dockerfile tooling of its own).
+ * Entries are sorted, owner and mode kept; long names use PAX records.
+ * With a filter (.dockerignore, see build-ignore.ts) an excluded entry is
+ * neither stat'ed nor read, and an excluded directory is entered only when
+ * the filter says something below it may be sent.
  */
 import { closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { tarHeader, tarPadding, TAR_END } from '../util/tar-header.js';
+import type { ContextFilter } from './build-ignore.js';
 
 const BIG = 1 << 20;
 
@@ -17,12 +20,15 @@ export interface ExtraFile {
   data: Buffer;
 }
 
-/** Packs `dir` (its content, names relative to it; none when undefined) plus `extra` files at the root. */
-export function packContext(dir: string | undefined, extra: ExtraFile[] = []): Readable {
-  return Readable.from(entries(dir, extra), { objectMode: false, highWaterMark: 1 << 20 });
+/**
+ * Packs `dir` (its content, names relative to it; none when undefined),
+ * leaving out what `filter` excludes, plus `extra` files at the root.
+ */
+export function packContext(dir: string | undefined, extra: ExtraFile[] = [], filter?: ContextFilter): Readable {
+  return Readable.from(entries(dir, extra, filter), { objectMode: false, highWaterMark: 1 << 20 });
 }
 
-function* entries(dir: string | undefined, extra: ExtraFile[]): Generator<Buffer> {
+function* entries(dir: string | undefined, extra: ExtraFile[], filter: ContextFilter | undefined): Generator<Buffer> {
   const batch: Buffer[] = [];
   let size = 0;
   const push = function* (b: Buffer): Generator<Buffer> {
@@ -37,6 +43,16 @@ function* entries(dir: string | undefined, extra: ExtraFile[]): Generator<Buffer
     for (const name of readdirSync(abs).sort()) {
       const path = join(abs, name);
       const r = rel === '' ? name : `${rel}/${name}`;
+      if (filter?.excludes(r)) {
+        // The directory's own entry is sent too; the daemon drops it again when nothing below it is kept.
+        if (!filter.descends(r)) continue;
+        const st = lstatSync(path);
+        if (st.isDirectory()) {
+          yield* push(header(`${r}/`, st, '5', 0));
+          yield* walk(path, r);
+        }
+        continue;
+      }
       const st = lstatSync(path);
       if (st.isDirectory()) {
         yield* push(header(`${r}/`, st, '5', 0));

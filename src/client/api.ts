@@ -32,6 +32,8 @@ export interface BuildQuery {
   platform?: string;
   rm?: boolean;
   forcerm?: boolean;
+  /** JSON array of image references. */
+  cachefrom?: string;
 }
 
 export type Query = Record<string, string | number | boolean | undefined | string[] | Filters>;
@@ -213,8 +215,8 @@ export class DockerClient {
     }
     return this.t.stream('POST', '/build', { query: query as Query, body: context, headers });
   }
-  buildPrune(o: { all?: boolean; filters?: Filters } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
-    return this.t.json('POST', '/build/prune', { query: { all: o.all, filters: o.filters } });
+  buildPrune(o: { all?: boolean; filters?: Filters; keepStorage?: number } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.t.json('POST', '/build/prune', { query: { all: o.all, filters: o.filters, 'keep-storage': o.keepStorage } });
   }
   buildCancel(id: string): Promise<void> {
     return this.t.json('POST', '/build/cancel', { query: { id } });

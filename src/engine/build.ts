@@ -23,6 +23,8 @@ export function openBuildService(o: {
   runtime: Runtime;
   networks: NetworkService;
   distribution: () => DistributionService;
+  /** The build cache GC bound in bytes (0: off); absent = BuildService's default. */
+  keepStorage?: number;
 }): Promise<BuildService> {
   const pull: ImagePuller = async (reference, p) => {
     const domain = parseReference(reference).domain;
@@ -42,5 +44,5 @@ export function openBuildService(o: {
     pull,
     dataRoot: o.dataRoot,
     tmpDir: join(o.dataRoot, 'build', 'tmp'),
-  });
+  }, { keepStorage: o.keepStorage });
 }

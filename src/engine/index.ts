@@ -44,6 +44,8 @@ export interface EngineOptions {
   initPath?: string;
   /** --insecure-registry, --registry-mirror, the certs.d directory, the registry timeout. */
   registry?: RegistryHostsOptions;
+  /** --builder-gc-keep-storage: the build cache's bound in bytes (0: no automatic GC); absent = the default share of the disk. */
+  builderKeepStorage?: number;
 }
 
 /** Throws InvalidArgument for a malformed --insecure-registry or --registry-mirror (berthd checks before starting). */
@@ -154,7 +156,7 @@ export class Engine {
     });
     let engineRef: Engine | undefined;
     const builds = await openBuildService({
-      dataRoot: options.dataRoot, execRoot: options.execRoot, images, runtime, networks,
+      dataRoot: options.dataRoot, execRoot: options.execRoot, images, runtime, networks, keepStorage: options.builderKeepStorage,
       distribution: () => (engineRef as Engine).distribution,
     });
     engineRef = new Engine(options, images, runtime, containers, events, new Date(), execs, volumes, archive, io, networks, builds);

@@ -62,7 +62,7 @@ test('build runs every step and the image has docker\'s config and history', asy
   assert.equal(c.StopSignal, 'SIGTERM');
   assert.deepEqual(c.Healthcheck.Test, ['CMD-SHELL', 'true']);
   assert.equal(c.Healthcheck.Interval, 5_000_000_000);
-  assert.equal(img.RootFS.Layers.length, 4, 'busybox + COPY + COPY + RUN');
+  assert.equal(img.RootFS.Layers.length, 5, 'busybox + WORKDIR (it makes /app) + COPY + COPY + RUN');
 
   const history = (await d.api('GET', '/images/demo:1/history')).json as Array<{ CreatedBy: string; Size: number }>;
   const steps = history.map((h) => h.CreatedBy).reverse();
@@ -204,4 +204,40 @@ test('POST /build answers docker\'s JSON stream for a gzip context with buildarg
   const last = ndjson(bad.body).at(-1);
   assert.match(last?.errorDetail?.message ?? '', /returned a non-zero code: 7/);
   assert.equal(last?.error, last?.errorDetail?.message);
+});
+
+test('WORKDIR creates a missing directory, owned by the USER in effect; an existing one adds no layer', async () => {
+  const dir = ctx.make({ Dockerfile: 'FROM busybox\nWORKDIR /srv/app/data\nUSER nobody\nWORKDIR /var/www\nWORKDIR /home/site/web\nWORKDIR /tmp\nWORKDIR logs\n' });
+  const r = await d.berth(['build', '-t', 'wd:1', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const ls = await d.berth(['run', '--rm', '--user', '0', 'wd:1', 'stat', '-c', '%n %U %a', '/srv', '/srv/app/data', '/var/www', '/home/site', '/home/site/web', '/tmp/logs']);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.equal(ls.stdout, '/srv root 755\n/srv/app/data root 755\n/var/www root 755\n/home/site nobody 755\n/home/site/web nobody 755\n/tmp/logs nobody 755\n');
+  const base = (await d.api('GET', '/images/busybox/json')).json.RootFS.Layers.length;
+  const img = (await d.api('GET', '/images/wd:1/json')).json;
+  assert.equal(img.RootFS.Layers.length, base + 3, 'WORKDIR /var/www and /tmp, which exist, add no layer');
+  assert.equal(img.Config.WorkingDir, '/tmp/logs');
+});
+
+test('--cache-from takes steps from a local image\'s history when the build cache has none', async () => {
+  const dir = ctx.make({
+    Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY a.txt .\nRUN cat /proc/sys/kernel/random/uuid > id\nENV X=1\nRUN cp id id2\n',
+    'a.txt': 'a',
+  });
+  const id = async (tag: string) => (await d.berth(['run', '--rm', tag, 'cat', '/app/id', '/app/id2'])).stdout;
+  assert.equal((await d.berth(['build', '-t', 'cf:1', dir])).code, 0);
+  const first = await id('cf:1');
+  assert.match(first, /^([0-9a-f-]{36})\n\1\n$/);
+  const prune = async () => assert.equal((await d.berth(['builder', 'prune', '-af'])).code, 0);
+
+  await prune();
+  const reused = await d.berth(['build', '--cache-from', 'cf:1', '--cache-from', 'nosuch:image', '-t', 'cf:2', dir]);
+  assert.equal(reused.code, 0, reused.stderr);
+  assert.equal(reused.stdout.match(/^ ---> Using cache$/gm)?.length, 5, reused.stdout);
+  assert.equal(await id('cf:2'), first, 'the RUN steps did not run again');
+
+  await prune();
+  const fresh = await d.berth(['build', '-t', 'cf:3', dir]);
+  assert.ok(!fresh.stdout.includes('Using cache'));
+  assert.notEqual(await id('cf:3'), first);
 });

@@ -48,6 +48,7 @@ export function buildRoutes(router: Router, engine: Engine): void {
           platform: ctx.query.get('platform') || undefined,
           secrets: secretsOf(ctx),
           registryAuth: registryConfigOf(ctx),
+          cacheFrom: jsonParam<string[]>(ctx, 'cachefrom') ?? [],
           signal: abort.signal,
         },
         emit,
@@ -73,7 +74,10 @@ export function buildRoutes(router: Router, engine: Engine): void {
     const filters = ctx.filters();
     const until = filters.until?.[0];
     const ms = until === undefined ? undefined : durationMs(until);
-    ctx.reply(200, await engine.builds.prune({ all: ctx.flag('all'), until: ms }));
+    const keep = ctx.query.get('keep-storage');
+    const keepStorage = keep ? Number(keep) : undefined;
+    if (keepStorage !== undefined && !(Number.isInteger(keepStorage) && keepStorage >= 0)) throw invalidArgument(`invalid keep-storage: ${keep}`);
+    ctx.reply(200, await engine.builds.prune({ all: ctx.flag('all'), until: ms, keepStorage }));
   });
 }
 

@@ -1,20 +1,23 @@
 /**
  * `berth build` (docker's legacy builder client) and `berth builder prune`.
- * The context is a directory (packed here), a tarball, or stdin (`-`: a tar,
+ * The context is a directory (packed here, without what .dockerignore
+ * leaves out), a tarball, or stdin (`-`: a tar,
  * or a Dockerfile with no context); `-f -` reads the Dockerfile from stdin.
  * On a terminal each finished step shows its time, or CACHED; piped output is
  * the daemon's stream as it is.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { ClientError, readJsonLines } from '../../client/index.js';
 import type { Command, Io } from '../command.js';
 import { CliError, println } from '../command.js';
 import { packContext, type ExtraFile } from '../build-context.js';
+import { contextFilter } from '../build-ignore.js';
 import { confirm, parseFilterFlags, printPruneReport } from '../output.js';
 import { registryConfigHeader } from './registry.js';
+import { parseBytes } from './resource-flags.js';
 
 export const buildCommand: Command = {
   name: 'build',
@@ -26,6 +29,7 @@ export const buildCommand: Command = {
   flags: [
     { name: 'add-host', type: 'stringArray', valueName: 'list', description: 'Add a custom host-to-IP mapping ("host:ip")' },
     { name: 'build-arg', type: 'stringArray', valueName: 'list', description: 'Set build-time variables' },
+    { name: 'cache-from', type: 'stringArray', valueName: 'strings', description: 'Images to consider as cache sources' },
     { name: 'file', short: 'f', description: 'Name of the Dockerfile (Default is "PATH/Dockerfile")' },
     { name: 'force-rm', type: 'bool', description: 'Always remove intermediate containers' },
     { name: 'iidfile', description: 'Write the image ID to the file' },
@@ -75,6 +79,7 @@ export const buildCommand: Command = {
         platform: flags.string('platform') || undefined,
         rm: flags.bool('rm'),
         forcerm: flags.bool('force-rm'),
+        cachefrom: flags.array('cache-from').length > 0 ? JSON.stringify(flags.array('cache-from')) : undefined,
         secrets: secretsOf(flags.array('secret')),
         registryConfig: await registryConfigHeader(),
       });
@@ -166,7 +171,12 @@ async function contextFor(source: string, file: string | undefined, io: Io): Pro
   const dir = resolve(source);
   const extra: ExtraFile[] = [];
   let dockerfile: string | undefined;
+  // What .dockerignore may not keep out, and the Dockerfile's own ignore file (the daemon chooses the same).
+  let keep = ['Dockerfile', 'dockerfile', 'Dockerfile.dockerignore'];
+  let specific: string | undefined = join(dir, 'Dockerfile.dockerignore');
   if (file === '-') {
+    keep = [];
+    specific = undefined;
     const name = `.dockerfile.${randomBytes(10).toString('hex')}`;
     extra.push({ name, data: await fromStdin() });
     dockerfile = name;
@@ -179,7 +189,9 @@ async function contextFor(source: string, file: string | undefined, io: Io): Pro
     } catch {
       throw new CliError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${abs}: no such file or directory`, 1);
     }
+    specific = `${abs}.dockerignore`;
     if (rel.startsWith('..') || isAbsolute(rel)) {
+      keep = [];
       const name = `.dockerfile.${randomBytes(10).toString('hex')}`;
       extra.push({ name, data });
       const ignore = (() => {
@@ -191,9 +203,12 @@ async function contextFor(source: string, file: string | undefined, io: Io): Pro
       })();
       if (ignore) extra.push({ name: `${name}.dockerignore`, data: ignore });
       dockerfile = name;
-    } else dockerfile = rel.split('\\').join('/');
+    } else {
+      dockerfile = rel.split('\\').join('/');
+      keep = [dockerfile, `${dockerfile}.dockerignore`];
+    }
   }
-  return { context: packContext(dir, extra), dockerfile };
+  return { context: packContext(dir, extra, contextFilter({ dir, keep, specific })), dockerfile };
 }
 
 function secretsOf(specs: string[]): Record<string, Buffer> {
@@ -223,15 +238,18 @@ export const builderPruneCommand: Command = {
     { name: 'all', short: 'a', type: 'bool', description: 'Remove all unused build cache, not just dangling ones' },
     { name: 'filter', type: 'stringArray', valueName: 'filter', description: 'Provide filter values (e.g. "until=24h")' },
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
+    { name: 'keep-storage', valueName: 'bytes', description: 'Amount of disk space to keep for cache' },
   ],
   async run(flags, env) {
     const all = flags.bool('all');
+    const keep = flags.string('keep-storage');
+    const keepStorage = keep ? parseBytes('keep-storage', keep) : undefined;
     if (!flags.bool('force')) {
       const what = all ? 'all build cache' : 'all dangling build cache';
       if (!(await confirm(env.io, `WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `))) return 0;
     }
     const client = await env.client();
-    const res = await client.buildPrune({ all, filters: parseFilterFlags(flags.array('filter')) });
+    const res = await client.buildPrune({ all, filters: parseFilterFlags(flags.array('filter')), keepStorage });
     printPruneReport(env.io, 'Deleted build cache objects:', res.CachesDeleted ?? [], res.SpaceReclaimed);
     return 0;
   },

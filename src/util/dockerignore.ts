@@ -12,7 +12,7 @@
  * - a pattern that matches a directory matches everything below it.
  */
 import { posix } from 'node:path';
-import { invalidArgument } from '../util/errors.js';
+import { invalidArgument } from './errors.js';
 
 interface Pattern {
   /** The cleaned pattern without its `!`. */

@@ -8,7 +8,7 @@ import {
   mayContainIncluded,
   parseDockerignore,
   readDockerignorePatterns,
-} from '../../src/build/dockerignore.js';
+} from '../../src/util/dockerignore.js';
 
 function ignored(patterns: string | string[], path: string): boolean {
   const rules = typeof patterns === 'string' ? parseDockerignore(patterns) : compileIgnorePatterns(patterns);
