@@ -1,5 +1,6 @@
 import type { HostConfig } from '../spec/docker-container.js';
 import { invalidArgument } from '../util/errors.js';
+import { humanSizeBytes } from '../util/size.js';
 
 export type LogConfig = NonNullable<HostConfig['LogConfig']>;
 
@@ -30,12 +31,7 @@ const OPTS: Record<string, Set<string>> = {
 };
 
 /** docker's units.FromHumanSize: decimal units ("10m" is 10,000,000 bytes). */
-function parseSize(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(text.trim());
-  if (!m) return null;
-  const mult: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
-  return Math.floor(Number(m[1]) * mult[m[2].toLowerCase()]);
-}
+const parseSize = (text: string): number | null => humanSizeBytes(text) ?? null;
 
 /**
  * A create request's LogConfig checked as dockerd checks it (driver known, options

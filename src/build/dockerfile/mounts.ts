@@ -5,6 +5,7 @@
  * `ro`, `rw`, `readwrite`) and defaults (bind and secret/ssh read-only, cache
  * and tmpfs writable, cache sharing `shared`, a secret's id from its target).
  */
+import { ramInBytes } from '../../util/size.js';
 import { InstructionError } from './errors.js';
 import { suggestion } from './flags.js';
 import type { RunMount } from './types.js';
@@ -84,14 +85,6 @@ function parseUint(key: string, value: string, radix: 8 | 10): number {
     throw new InstructionError(`invalid value ${value} for ${key}`);
   }
   return n;
-}
-
-/** docker's RAMInBytes: `64m`, `1.5g`, `512kb`, `100` (bytes); binary multiples. */
-export function ramInBytes(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i.exec(value.trim());
-  if (!match) return undefined;
-  const power = ' kmgtp'.indexOf(match[2].toLowerCase() || ' ');
-  return Math.floor(Number(match[1]) * 1024 ** power);
 }
 
 function requireTypes(raw: RawMount, key: string, types: readonly MountType[]): void {

@@ -1,5 +1,6 @@
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { UsageError } from '../flags.js';
+import { ramInBytes } from '../../util/size.js';
 import type { HostConfig } from '../../spec/docker-container.js';
 
 /**
@@ -31,10 +32,9 @@ export const CREATE_ONLY_RESOURCE_FLAGS: FlagSpec[] = [
 
 /** docker's RAMInBytes: "512m", "1g", "1024" (binary units). */
 export function parseBytes(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgtp]?)i?b?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`invalid argument "${text}" for "--${flag}" flag: invalid size: '${text}'`);
-  const mult: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-  return Math.floor(Number(m[1]) * mult[m[2].toLowerCase()]);
+  const bytes = ramInBytes(text);
+  if (bytes === undefined) throw new UsageError(`invalid argument "${text}" for "--${flag}" flag: invalid size: '${text}'`);
+  return bytes;
 }
 
 const ULIMIT_NAMES = new Set([
