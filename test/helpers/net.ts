@@ -36,3 +36,20 @@ export async function readWhenUp(port: number, want: string, deadlineMs = 15_000
   }
   return last;
 }
+
+/** What a server at host:port (any address family) sends, retrying until `want` arrives or 100 tries pass. */
+export async function readFrom(host: string, port: number, want: string): Promise<string> {
+  let last = '';
+  for (let i = 0; i < 100 && !last.includes(want); i++) {
+    last = await new Promise<string>((resolve) => {
+      const s = createConnection({ host, port });
+      let data = '';
+      s.setTimeout(2000, () => s.destroy());
+      s.on('data', (b: Buffer) => (data += b.toString()));
+      s.on('error', () => resolve(data));
+      s.on('close', () => resolve(data));
+    });
+    if (!last.includes(want)) await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}

@@ -1,10 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { TestDaemon, testNetwork } from '../helpers/daemon.js';
-import { freePort, readWhenUp } from '../helpers/net.js';
+import { freePort, readFrom, readWhenUp } from '../helpers/net.js';
 
 /** A daemon whose default bridge is dual stack on the test's own /64 (dockerd --ipv6 --fixed-cidr-v6). */
 let d: TestDaemon;
@@ -20,23 +19,6 @@ after(async () => {
 
 const SERVE = 'while true; do echo hello | nc -l -p 80; done';
 const fmt = async (format: string, name: string) => (await d.berth(['inspect', '--format', format, name])).stdout.trim();
-
-/** Reads what a server at host:port sends, retrying until `want` arrives. */
-async function readFrom(host: string, port: number, want: string): Promise<string> {
-  let last = '';
-  for (let i = 0; i < 100 && !last.includes(want); i++) {
-    last = await new Promise<string>((resolve) => {
-      const s = createConnection({ host, port });
-      let data = '';
-      s.setTimeout(2000, () => s.destroy());
-      s.on('data', (b: Buffer) => (data += b.toString()));
-      s.on('error', () => resolve(data));
-      s.on('close', () => resolve(data));
-    });
-    if (!last.includes(want)) await new Promise((r) => setTimeout(r, 100));
-  }
-  return last;
-}
 
 describe('IPv6 on the default bridge (berthd --ipv6)', () => {
   test('network inspect bridge shows IPv6 enabled with the --fixed-cidr-v6 subnet', async () => {

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
-import { createConnection } from 'node:net';
 import { TestDaemon, testNetwork } from '../helpers/daemon.js';
-import { freePort, readWhenUp } from '../helpers/net.js';
+import { freePort, readFrom, readWhenUp } from '../helpers/net.js';
 
 let d: TestDaemon;
 /** The test's own /24 and /64 (no other test daemon uses them) and the network made on them. */
@@ -24,23 +23,6 @@ after(async () => {
 const SERVE = 'while true; do echo hello | nc -l -p 80; done';
 const fmt = async (format: string, name: string) => (await d.berth(['inspect', '--format', format, name])).stdout.trim();
 const esc = (s: string) => s.replace(/[.]/g, '\\.');
-
-/** Like readWhenUp, on any address family. */
-async function readFrom(host: string, port: number, want: string): Promise<string> {
-  let last = '';
-  for (let i = 0; i < 100 && !last.includes(want); i++) {
-    last = await new Promise<string>((resolve) => {
-      const s = createConnection({ host, port });
-      let data = '';
-      s.setTimeout(2000, () => s.destroy());
-      s.on('data', (b: Buffer) => (data += b.toString()));
-      s.on('error', () => resolve(data));
-      s.on('close', () => resolve(data));
-    });
-    if (!last.includes(want)) await new Promise((r) => setTimeout(r, 100));
-  }
-  return last;
-}
 
 describe('IPv6 networks', () => {
   test('network create --ipv6 shows both subnets; containers get an IPv6 address and route', async () => {
