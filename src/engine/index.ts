@@ -206,9 +206,10 @@ export class Engine {
     return {
       ID: '',
       Containers: all.length,
-      ContainersRunning: count('running'),
+      // As dockerd: a container waiting out its restart backoff is still Running.
+      ContainersRunning: count('running') + count('restarting'),
       ContainersPaused: count('paused'),
-      ContainersStopped: all.length - count('running') - count('paused'),
+      ContainersStopped: all.length - count('running') - count('restarting') - count('paused'),
       Images: images.length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs']],

@@ -73,6 +73,10 @@ test('a container waiting out its backoff shows as restarting until stop ends th
   assert.ok(seen);
   const ps = await d.berth(['ps', '--filter', 'name=backoff', '--format', '{{.Status}}|{{.State}}']);
   assert.match(ps.stdout, /^Restarting \(4\) (Less than a second|\d+ seconds?) ago\|restarting\n$/);
+  // info counts it as running, as dockerd does (State.Running is true during the backoff).
+  const info = (await d.api('GET', '/info')).json as { ContainersRunning: number };
+  const listed = (await d.berth(['ps', '-q'])).stdout.trim().split('\n').filter(Boolean).length;
+  assert.equal(info.ContainersRunning, listed);
   const rm = await d.berth(['rm', 'backoff']);
   assert.equal(rm.code, 1);
   assert.match(rm.stderr, /container is restarting: stop the container before removing or force remove/);
