@@ -1,7 +1,7 @@
 import { readFile, rm, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createApiServer, ENGINE_VERSION, API_VERSION } from '../api/index.js';
-import { Engine, checkRegistryOptions, parseSeccompProfile, type EngineOptions } from '../engine/index.js';
+import { Engine, checkRegistryOptions, parseSeccompProfile, type EngineOptions, normalizeLogConfig } from '../engine/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log, setLogLevel } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
@@ -25,6 +25,8 @@ interface DaemonFlags {
   registryMirrors: string[];
   certsDir: string;
   registryTimeoutMs?: number;
+  logDriver?: string;
+  logOpts: Record<string, string>;
   builderKeepStorage?: number;
 }
 
@@ -50,6 +52,8 @@ Options:
       --registry-mirror list    Preferred registry mirror for pulls: URL (every registry) or REGISTRY=URL (one)
       --registry-timeout int    Seconds a registry may stay silent before the request fails (default 30)
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+      --log-driver string       Default driver for container logs: json-file, local or none (default "json-file")
+      --log-opt map             Default log driver options for containers, KEY=VALUE (repeatable)
   -p, --pidfile string          Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --seccomp-profile string  Path to seccomp profile. Use "unconfined" to disable the default seccomp profile (default "builtin")
   -v, --version                 Print version information and quit
@@ -58,6 +62,7 @@ Options:
 function parseFlags(argv: string[]): DaemonFlags {
   const flags: DaemonFlags = {
     hosts: [],
+    logOpts: {},
     dataRoot: process.env.BERTH_ROOT || '/var/lib/berth',
     execRoot: process.env.BERTH_EXEC_ROOT || '/run/berth',
     pidfile: '',
@@ -89,6 +94,14 @@ function parseFlags(argv: string[]): DaemonFlags {
       case '-b': case '--bridge': flags.bridge = value(); break;
       case '--bip': flags.bip = value(); break;
       case '--ipv6': flags.ipv6 = true; break;
+      case '--log-driver': flags.logDriver = value(); break;
+      case '--log-opt': {
+        const opt = value();
+        const eq = opt.indexOf('=');
+        if (eq <= 0) fatalUsage(`invalid --log-opt ${JSON.stringify(opt)}: expected KEY=VALUE`);
+        flags.logOpts[opt.slice(0, eq)] = opt.slice(eq + 1);
+        break;
+      }
       case '--fixed-cidr-v6': flags.fixedCidrV6 = value(); break;
       case '--seccomp-profile': flags.seccompProfile = value(); break;
       case '--init': flags.init = true; break;
@@ -127,6 +140,13 @@ function parseFlags(argv: string[]): DaemonFlags {
     fatalUsage(messageOf(err));
   }
   if (flags.fixedCidrV6 && !flags.ipv6) fatalUsage('--fixed-cidr-v6 needs --ipv6');
+  if (flags.logDriver || Object.keys(flags.logOpts).length) {
+    try {
+      normalizeLogConfig({ Type: flags.logDriver || 'json-file', Config: flags.logOpts });
+    } catch (err) {
+      fatalUsage(messageOf(err));
+    }
+  }
   if (flags.hosts.length === 0) flags.hosts.push(`unix://${flags.execRoot}/berth.sock`);
   if (!flags.pidfile) flags.pidfile = `${flags.execRoot}/berthd.pid`;
   return flags;
@@ -184,6 +204,7 @@ async function main(): Promise<void> {
     initPath: flags.initPath,
     registry: { insecure: flags.insecureRegistries, mirrors: flags.registryMirrors, certsDir: flags.certsDir, timeoutMs: flags.registryTimeoutMs },
     builderKeepStorage: flags.builderKeepStorage,
+    logConfig: flags.logDriver || Object.keys(flags.logOpts).length ? { Type: flags.logDriver || 'json-file', Config: flags.logOpts } : undefined,
   });
   const api = createApiServer(engine);
   const sockets: string[] = [];

@@ -35,6 +35,8 @@ export interface MergeContext {
   defaultRuntime: string;
   /** Whether a user-defined (bridge driver) network of this name or id exists. */
   isNetwork?: (ref: string) => boolean;
+  /** berthd --log-driver/--log-opt: the log config of containers that name no driver. */
+  defaultLogConfig?: HostConfig['LogConfig'];
 }
 
 /** Network modes this build can give a container. */
@@ -95,7 +97,7 @@ export function mergeCreateConfig(body: ContainerCreateBody, ctx: MergeContext):
     throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
   }
   hostConfig.RestartPolicy = { Name: restart || 'no', MaximumRetryCount: hostConfig.RestartPolicy?.MaximumRetryCount ?? 0 };
-  hostConfig.LogConfig = normalizeLogConfig(hostConfig.LogConfig);
+  hostConfig.LogConfig = normalizeLogConfig(hostConfig.LogConfig?.Type ? hostConfig.LogConfig : ctx.defaultLogConfig ?? hostConfig.LogConfig);
 
   const hostname = body.Hostname || (hostConfig.NetworkMode === 'host' ? '' : ctx.id.slice(0, 12));
   const config: ContainerConfig = {

@@ -1,4 +1,4 @@
-import type { ContainerCreateBody } from '../spec/docker-container.js';
+import type { ContainerCreateBody, HostConfig } from '../spec/docker-container.js';
 import { invalidArgument } from '../util/errors.js';
 import { newId } from '../util/ids.js';
 import { mergeCreateConfig } from './config.js';
@@ -16,6 +16,8 @@ export interface NewRecordDeps {
   repo: ContainerRepository;
   volumes?: ContainerVolumes;
   network?: NetworkAttach;
+  /** berthd --log-driver/--log-opt (see MergeContext). */
+  defaultLogConfig?: HostConfig['LogConfig'];
 }
 
 /**
@@ -37,6 +39,7 @@ export async function newContainerRecord(deps: NewRecordDeps, body: ContainerCre
     runtimes: deps.runtime.names,
     defaultRuntime: deps.runtime.defaultRuntime,
     isNetwork: network ? (ref) => network.isBridgeNetwork(ref) : undefined,
+    defaultLogConfig: deps.defaultLogConfig,
   });
   parseSecurityOpts(effective.hostConfig.SecurityOpt);
   // As dockerd does: a joined container that exists is named by its id, so a rename does not

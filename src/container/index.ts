@@ -14,3 +14,4 @@ export { containerStats, type StatsOptions } from './stats.js';
 export type { AttachedNetwork, NetworkAttach, StagedNetwork } from './network-attach.js';
 export { writeEtcFiles, type EtcFiles } from './etc-files.js';
 export { resolveUser, type ResolvedUser } from './user.js';
+export { normalizeLogConfig } from './log-config.js';

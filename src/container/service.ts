@@ -49,6 +49,8 @@ export interface ContainerServiceOptions {
   onEvent?: (event: ContainerEvent) => void;
   /** berthd --init and --init-path (see init.ts). */
   init?: InitOptions;
+  /** berthd --log-driver/--log-opt: the log config of containers that name no driver. */
+  defaultLogConfig?: { Type: string; Config: Record<string, string> };
   /** Runs healthcheck probes (the exec service's run); without it every probe fails. */
   probe?: ProbeExec;
 }

@@ -18,7 +18,7 @@ export { EventBus } from './events.js';
 export { commitContainer, exportContainer, type CommitRequest } from './commit.js';
 export { decodeRegistryAuth, type JsonMessage } from '../distribution/index.js';
 export type { EngineEvent } from './events.js';
-export { parseSignal } from '../container/index.js';
+export { parseSignal, normalizeLogConfig } from '../container/index.js';
 export { diskUsage, type CreateVolumeOptions } from './df.js';
 export type { BuildMessage, BuildRequest, BuildService } from './build.js';
 export { connectContainer, disconnectContainer, checkEndpointConfig } from './networks.js';
@@ -46,6 +46,8 @@ export interface EngineOptions {
   registry?: RegistryHostsOptions;
   /** --builder-gc-keep-storage: the build cache's bound in bytes (0: no automatic GC); absent = the default share of the disk. */
   builderKeepStorage?: number;
+  /** dockerd --log-driver/--log-opt: the log config of containers that name no driver (checked by berthd). */
+  logConfig?: { Type: string; Config: Record<string, string> };
 }
 
 /** Throws InvalidArgument for a malformed --insecure-registry or --registry-mirror (berthd checks before starting). */
@@ -119,6 +121,7 @@ export class Engine {
     });
     const volumes = await VolumeService.open({ dataRoot: options.dataRoot, users: (name) => containersRef?.volumeUsers(name) ?? [] });
     const containers = await ContainerService.open({
+      defaultLogConfig: options.logConfig,
       volumes: containerVolumes(volumes),
       dataRoot: options.dataRoot,
       execRoot: options.execRoot,
@@ -227,7 +230,7 @@ export class Engine {
       OomKillDisable: false,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'json-file',
+      LoggingDriver: this.options.logConfig?.Type || 'json-file',
       CgroupDriver: 'cgroupfs',
       CgroupVersion: await cgroupVersion(),
       NEventsListener: 0,

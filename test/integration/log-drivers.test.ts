@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { BERTH, TestDaemon } from '../helpers/daemon.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { BERTH, BERTHD, TestDaemon } from '../helpers/daemon.js';
 
 let d: TestDaemon;
 before(async () => {
@@ -170,5 +170,33 @@ describe('a reader that stops early', () => {
     assert.equal(r.stderr, '', 'no EPIPE trace on stderr');
     assert.equal(r.code, 0);
     await d.berth(['rm', 'chatty']);
+  });
+});
+
+describe('berthd --log-driver and --log-opt', () => {
+  let nd: TestDaemon;
+  before(async () => {
+    nd = await TestDaemon.start({ busybox: true, args: ['--log-driver', 'none'] });
+  });
+  after(async () => {
+    await nd?.stop();
+  });
+
+  test('containers that name no driver take the daemon\'s; one that names its own keeps it', async () => {
+    assert.equal((await nd.berth(['run', '--name', 'quiet', 'busybox', 'echo', 'hi'])).code, 0);
+    assert.equal((await nd.berth(['inspect', '--format', '{{.HostConfig.LogConfig.Type}}', 'quiet'])).stdout, 'none\n');
+    const refused = await nd.berth(['logs', 'quiet']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /configured logging driver does not support reading/);
+    assert.equal((await nd.berth(['run', '--name', 'chatty2', '--log-driver', 'json-file', 'busybox', 'echo', 'hi'])).code, 0);
+    assert.equal((await nd.berth(['logs', 'chatty2'])).stdout, 'hi\n');
+    const info = (await nd.api('GET', '/info')).json as { LoggingDriver: string };
+    assert.equal(info.LoggingDriver, 'none');
+  });
+
+  test('a bad default is refused before the daemon starts', async () => {
+    const r = spawnSync(process.execPath, [BERTHD, '--log-driver', 'json-file', '--log-opt', 'max-size=lots', '--exec-root', '/nonexistent-berth-test', '--data-root', '/nonexistent-berth-test'], { encoding: 'utf8' });
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /invalid max-size: lots/);
   });
 });
