@@ -30,9 +30,6 @@ const OPTS: Record<string, Set<string>> = {
   none: new Set(),
 };
 
-/** docker's units.FromHumanSize: decimal units ("10m" is 10,000,000 bytes). */
-const parseSize = (text: string): number | null => humanSizeBytes(text) ?? null;
-
 /**
  * A create request's LogConfig checked as dockerd checks it (driver known, options
  * valid for it, with docker's wording) and with the driver defaulted; the options
@@ -59,8 +56,8 @@ export function rotationOf(lc: LogConfig | undefined): LogRotation {
   if (sizeText === undefined && filesText === undefined) return DEFAULT_ROTATION;
   let maxBytes = DEFAULT_ROTATION.maxBytes;
   if (sizeText !== undefined && sizeText !== '-1') {
-    const n = parseSize(sizeText);
-    if (n === null) throw invalidArgument(`invalid max-size: ${sizeText}`);
+    const n = humanSizeBytes(sizeText); // docker's FromHumanSize: "10m" is 10,000,000 bytes
+    if (n === undefined) throw invalidArgument(`invalid max-size: ${sizeText}`);
     if (n <= 0) throw invalidArgument('max-size must be a positive number');
     maxBytes = n;
   }

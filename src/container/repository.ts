@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { execFileText } from '../util/exec.js';
 import { join } from 'node:path';
-import { writeFileAtomic, isTempName } from '../util/atomic.js';
+import { writeJsonAtomic, isTempName } from '../util/atomic.js';
 import { conflict, notFound, invalidArgument } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { ContainerRecord } from './record.js';
@@ -117,15 +117,14 @@ export class ContainerRepository {
   }
 
   /**
-   * Persists the record as it is now. Saves of one record land in call order:
-   * each takes its snapshot at the call and waits for the one before, so a
-   * slow earlier save (a start's "running") can never overwrite a later one
-   * (the exit that followed).
+   * Persists the record. Saves of one record run one after another, each
+   * writing the record as it is when its turn comes, so a slow earlier save
+   * (a start's "running") can never land after a later one (the exit that
+   * followed) and leave the older state on disk.
    */
   async save(record: ContainerRecord): Promise<void> {
-    const text = JSON.stringify(record, null, 2) + '\n';
     const before = this.saving.get(record.id) ?? Promise.resolve();
-    const mine = before.catch(() => undefined).then(() => writeFileAtomic(this.recordPath(record.id), text));
+    const mine = before.catch(() => undefined).then(() => writeJsonAtomic(this.recordPath(record.id), record));
     this.saving.set(record.id, mine);
     try {
       await mine;

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command, CommandEnv } from '../command.js';
+import type { ParsedFlags } from '../flags.js';
 import { CliError, println } from '../command.js';
 import { isTerminal, prompt } from '../prompt.js';
 import { ClientError, readJsonLines } from '../../client/index.js';
@@ -97,6 +98,14 @@ function daemonError(err: unknown): never {
   throw err;
 }
 
+/** The NAME argument of pull and push: `latest` unless --all-tags, which refuses a tag or digest as docker does. */
+function pullPushReference(flags: ParsedFlags): { allTags: boolean; ref: ReturnType<typeof parseReference> } {
+  const allTags = flags.bool('all-tags');
+  const parsed = parseReference(flags.positionals[0]);
+  if (allTags && (parsed.tag !== undefined || parsed.digest !== undefined)) throw new CliError("berth: tag can't be used with --all-tags/-a", 1);
+  return { allTags, ref: allTags ? parsed : withDefaultTag(parsed) };
+}
+
 export const pullCommand: Command = {
   name: 'pull',
   usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]',
@@ -110,10 +119,7 @@ export const pullCommand: Command = {
     { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
   ],
   async run(flags, env) {
-    const allTags = flags.bool('all-tags');
-    const parsed = parseReference(flags.positionals[0]);
-    if (allTags && (parsed.tag !== undefined || parsed.digest !== undefined)) throw new CliError("berth: tag can't be used with --all-tags/-a", 1);
-    const ref = allTags ? parsed : withDefaultTag(parsed);
+    const { allTags, ref } = pullPushReference(flags);
     const client = await env.client();
     const name = `${ref.domain}/${ref.path}`;
     const tag = allTags ? undefined : ref.digest ?? ref.tag;
@@ -142,10 +148,7 @@ export const pushCommand: Command = {
     { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
   ],
   async run(flags, env) {
-    const allTags = flags.bool('all-tags');
-    const parsed = parseReference(flags.positionals[0]);
-    if (allTags && (parsed.tag !== undefined || parsed.digest !== undefined)) throw new CliError("berth: tag can't be used with --all-tags/-a", 1);
-    const ref = allTags ? parsed : withDefaultTag(parsed);
+    const { allTags, ref } = pullPushReference(flags);
     const client = await env.client();
     const registryAuth = await registryAuthFor(ref.domain);
     try {
